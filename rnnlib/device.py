@@ -1,0 +1,66 @@
+"""Device choice and seeding, used by every chapter's setup cell.
+
+``device()`` picks the fastest backend that is present (CUDA, then Apple's MPS,
+then the CPU). Setting the environment variable ``RNNLIB_DEVICE=cpu`` forces the
+CPU, which is what the book's build and tests do so that results are identical
+on every machine. ``seed_everything`` seeds Python, NumPy and torch in one call.
+"""
+from __future__ import annotations
+
+import os
+import random
+
+import numpy as np
+import torch
+
+ENV_VAR = "RNNLIB_DEVICE"
+_VALID = ("auto", "cpu", "cuda", "mps")
+
+
+def device(prefer: str | None = None) -> torch.device:
+    """Return the torch device to compute on.
+
+    ``prefer`` (or the ``RNNLIB_DEVICE`` environment variable when ``prefer`` is
+    None) may be ``"auto"`` (the default), ``"cpu"``, ``"cuda"`` or ``"mps"``.
+    Asking for an accelerator that is absent raises a clear error rather than
+    silently falling back.
+    """
+    choice = (prefer if prefer is not None else os.environ.get(ENV_VAR, "auto")).lower()
+    if choice not in _VALID:
+        raise ValueError(f"device must be one of {_VALID} (argument or ${ENV_VAR}), got {choice!r}")
+    mps_ok = hasattr(torch.backends, "mps") and torch.backends.mps.is_available()
+    if choice == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if mps_ok:
+            return torch.device("mps")
+        return torch.device("cpu")
+    if choice == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError(f"{ENV_VAR}=cuda was requested but torch sees no CUDA device")
+    if choice == "mps" and not mps_ok:
+        raise RuntimeError(f"{ENV_VAR}=mps was requested but torch sees no MPS device")
+    return torch.device(choice)
+
+
+def seed_everything(seed: int = 0) -> np.random.Generator:
+    """Seed Python's ``random``, NumPy's legacy global state and torch (CPU and CUDA).
+
+    Returns a fresh ``numpy.random.Generator`` seeded with ``seed``; library
+    functions take such a generator (or an explicit ``seed``) rather than
+    relying on global state.
+    """
+    if not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    random.seed(int(seed))
+    np.random.seed(int(seed) % 2**32)
+    torch.manual_seed(int(seed))
+    if torch.cuda.is_available():
+        torch.cuda.manual_seed_all(int(seed))
+    return np.random.default_rng(int(seed))
+
+
+def describe() -> str:
+    """One line saying which device the book computes on, for setup cells."""
+    dev = device()
+    extra = f" ({torch.cuda.get_device_name(dev)})" if dev.type == "cuda" else ""
+    return f"rnnlib computes on: {dev}{extra}; torch {torch.__version__}, {torch.get_num_threads()} CPU threads"
