@@ -1,0 +1,38 @@
+"""rnnlib: the small shared library behind the book "Why recurrent networks are hard to train, and what fixes it".
+
+Every chapter imports it. Modules are named after the math they implement:
+
+* ``device``      device choice (CUDA, MPS or CPU; ``RNNLIB_DEVICE=cpu`` forces the CPU) and seeding
+* ``bptt``        a from-scratch Elman RNN in NumPy with full and truncated BPTT (chapter 2)
+* ``rnn``         the same Elman RNN in torch (chapters 1, 3, 4)
+* ``tasks``       sequence tasks with known dependencies (lag task: chapters 1, 3, 5, 7)
+* ``train``       a training loop that records losses and gradient norms and reports divergence
+* ``plots``       the book's figure style and shared figure helpers
+* ``widgets``     interactive experiments: a live ipywidgets control, and a static scrubber for the website
+* ``check``       exercise checkers with friendly feedback
+* ``experiments`` the command line for the sweeps whose small results ship in ``book/data``
+
+Later chapters add their own modules (gradients, dynamics, clipping, LSTM/GRU, SSMs, NCPs).
+"""
+from __future__ import annotations
+
+import inspect
+
+from .device import describe, device, seed_everything
+
+__all__ = ["device", "seed_everything", "describe", "show_source"]
+__version__ = "0.1.0"
+
+
+def show_source(obj):
+    """Display the source code of an rnnlib function, class or method, as the library has it.
+
+    Chapters use this instead of copying code, so the page and the library cannot drift.
+    """
+    try:
+        src = inspect.getsource(obj)
+    except (TypeError, OSError) as exc:
+        raise ValueError(f"obj must be a function, class or method defined in Python, got {obj!r}") from exc
+    from IPython.display import Code
+
+    return Code(src, language="python")

@@ -1,0 +1,212 @@
+"""Backpropagation through time, from scratch in NumPy (chapter 2; reused in chapter 3).
+
+The network is the Elman RNN of ``rnnlib.rnn`` written with column vectors:
+
+    a_t = W_hh h_{t-1} + W_xh u_t + b_h,    h_t = sigma(a_t),    y_t = W_hy h_t + b_y
+
+with the loss E = (1/B) sum_b sum_t m_t 1/2 ||y_t - y*_t||^2, where the mask m (T, B) says which
+steps are scored (all of them, or only the last for a "many-to-one" task).
+
+Arrays are time first: ``u`` (T, B, I), ``target`` (T, B, O), states ``h`` (T + 1, B, H) with h_0 first.
+Parameters are a dict of arrays with the names of ``rnnlib.rnn.ElmanRNN``.
+
+Backward pass (g_t = dE/dh_t, delta_t = dE/da_t):
+
+    g_T = W_hy^T dy_T,   g_t = W_hy^T dy_t + W_hh^T delta_{t+1},   delta_t = g_t * sigma'(a_t)
+    dE/dW_hh = sum_t delta_t h_{t-1}^T,   dE/dW_xh = sum_t delta_t u_t^T,   dE/db_h = sum_t delta_t
+
+The term of the sum with index t is "the contribution of step t"; ``bptt`` returns each one.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._validate import one_of, positive
+
+RECURRENT = ("W_xh", "W_hh", "b_h")
+NAMES = ("W_xh", "W_hh", "b_h", "W_hy", "b_y")
+
+
+def activation_fn(name: str):
+    """Return (sigma, sigma') for ``name`` in {"tanh", "sigmoid", "relu", "linear"}."""
+    one_of("activation", name, ("tanh", "sigmoid", "relu", "linear"))
+    if name == "tanh":
+        return np.tanh, lambda a: 1.0 - np.tanh(a) ** 2
+    if name == "sigmoid":
+        sig = lambda a: 0.5 * (1.0 + np.tanh(0.5 * a))  # numerically safe logistic
+        return sig, lambda a: sig(a) * (1.0 - sig(a))
+    if name == "relu":
+        return (lambda a: np.maximum(a, 0.0)), (lambda a: (a > 0).astype(a.dtype))
+    return (lambda a: a), np.ones_like
+
+
+def init_params(n_in: int, n_hidden: int, n_out: int, *, scale: float = 1.0,
+                spectral_radius: float | None = None, seed: int = 0) -> dict:
+    """Gaussian weights N(0, scale^2 / fan_in), zero biases; W_hh optionally rescaled to a spectral radius."""
+    for name, v in (("n_in", n_in), ("n_hidden", n_hidden), ("n_out", n_out)):
+        positive(name, v, integer=True)
+    positive("scale", scale)
+    rng = np.random.default_rng(seed)
+    p = {
+        "W_xh": rng.normal(0, scale / np.sqrt(n_in), (n_hidden, n_in)),
+        "W_hh": rng.normal(0, scale / np.sqrt(n_hidden), (n_hidden, n_hidden)),
+        "b_h": np.zeros(n_hidden),
+        "W_hy": rng.normal(0, scale / np.sqrt(n_hidden), (n_out, n_hidden)),
+        "b_y": np.zeros(n_out),
+    }
+    if spectral_radius is not None:
+        positive("spectral_radius", spectral_radius)
+        p["W_hh"] *= spectral_radius / np.max(np.abs(np.linalg.eigvals(p["W_hh"])))
+    return p
+
+
+def _check_inputs(params, u, target=None, mask=None):
+    missing = [n for n in NAMES if n not in params]
+    if missing:
+        raise ValueError(f"params is missing {missing}; expected keys {NAMES}")
+    if np.ndim(u) != 3:
+        raise ValueError(f"u must have shape (T, B, I), got {np.shape(u)}")
+    T, B, _ = np.shape(u)
+    if target is not None and np.shape(target)[:2] != (T, B):
+        raise ValueError(f"target must have shape (T, B, O) = ({T}, {B}, O), got {np.shape(target)}")
+    if mask is not None and np.shape(mask) != (T, B):
+        raise ValueError(f"mask must have shape (T, B) = ({T}, {B}), got {np.shape(mask)}")
+
+
+def forward(params: dict, u: np.ndarray, *, h0: np.ndarray | None = None,
+            activation: str = "tanh") -> dict:
+    """Run the recurrence. Returns {"a": (T,B,H), "h": (T+1,B,H), "y": (T,B,O)}."""
+    _check_inputs(params, u)
+    sigma, _ = activation_fn(activation)
+    T, B, _ = u.shape
+    H = params["W_hh"].shape[0]
+    h = np.zeros((T + 1, B, H)) if h0 is None else np.concatenate([h0[None], np.zeros((T, B, H))])
+    a = np.zeros((T, B, H))
+    for t in range(T):
+        a[t] = h[t] @ params["W_hh"].T + u[t] @ params["W_xh"].T + params["b_h"]  # a_t = W_hh h_{t-1} + W_xh u_t + b
+        h[t + 1] = sigma(a[t])                                                     # h_t = sigma(a_t)
+    y = h[1:] @ params["W_hy"].T + params["b_y"]                                   # y_t = W_hy h_t + b_y
+    return {"a": a, "h": h, "y": y}
+
+
+def loss(params: dict, u: np.ndarray, target: np.ndarray, *, mask: np.ndarray | None = None,
+         activation: str = "tanh", h0: np.ndarray | None = None) -> float:
+    """E = (1/B) sum_b sum_t m_t 1/2 ||y_t - y*_t||^2."""
+    _check_inputs(params, u, target, mask)
+    y = forward(params, u, h0=h0, activation=activation)["y"]
+    m = np.ones(u.shape[:2]) if mask is None else mask
+    return float(0.5 * np.sum(m[..., None] * (y - target) ** 2) / u.shape[1])
+
+
+@dataclass
+class Gradients:
+    """The result of :func:`bptt`.
+
+    ``grads``: dE/dtheta for every parameter. ``per_step``: for W_xh, W_hh and b_h, an array
+    (T, *shape) whose row t is the contribution of step t (they sum to ``grads``). ``dh``: the
+    total derivative dE/dh_t, shape (T + 1, B, H) (full BPTT only; None when truncated).
+    """
+
+    loss: float
+    grads: dict
+    per_step: dict
+    dh: np.ndarray | None
+
+
+def bptt(params: dict, u: np.ndarray, target: np.ndarray, *, mask: np.ndarray | None = None,
+         activation: str = "tanh", h0: np.ndarray | None = None, truncate: int | None = None) -> Gradients:
+    """Gradients of the loss by backpropagation through time.
+
+    ``truncate=None`` is full BPTT. ``truncate=k`` is truncated BPTT in the sense of Williams and
+    Peng: the error of the output at step t flows back through at most k recurrent steps, so it
+    reaches states h_t, ..., h_{t-k} and nothing earlier. ``truncate=0`` keeps only the
+    immediate term of every step.
+    """
+    _check_inputs(params, u, target, mask)
+    if truncate is not None:
+        truncate = positive("truncate", truncate, integer=True, allow_zero=True)
+    _, dsigma = activation_fn(activation)
+    fw = forward(params, u, h0=h0, activation=activation)
+    a, h, y = fw["a"], fw["h"], fw["y"]
+    T, B, _ = u.shape
+    m = np.ones((T, B)) if mask is None else np.asarray(mask, dtype=float)
+    dy = m[..., None] * (y - target) / B                              # dE/dy_t, (T, B, O)
+    E = float(0.5 * np.sum(m[..., None] * (y - target) ** 2) / B)
+    W_hh = params["W_hh"]
+    ds = dsigma(a)                                                    # sigma'(a_t), (T, B, H)
+    grads = {"W_hy": np.einsum("tbo,tbh->oh", dy, h[1:]), "b_y": dy.sum((0, 1))}
+    delta = np.zeros_like(a)                                          # dE/da_t summed over all losses
+    dh = None
+    if truncate is None:
+        dh = np.zeros_like(h)
+        g_next = np.zeros((B, W_hh.shape[0]))                         # W_hh^T delta_{t+1}
+        for t in range(T - 1, -1, -1):
+            dh[t + 1] = dy[t] @ params["W_hy"] + g_next               # g_t = W_hy^T dy_t + W_hh^T delta_{t+1}
+            delta[t] = dh[t + 1] * ds[t]                              # delta_t = g_t * sigma'(a_t)
+            g_next = delta[t] @ W_hh
+        dh[0] = g_next                                                # dE/dh_0
+    else:
+        for t in range(T):                                            # one backward chain per scored step
+            if not np.any(m[t]):
+                continue
+            d = (dy[t] @ params["W_hy"]) * ds[t]
+            delta[t] += d
+            for k in range(t - 1, max(t - truncate, 0) - 1, -1):
+                d = (d @ W_hh) * ds[k]                                # delta_k = (W_hh^T delta_{k+1}) * sigma'(a_k)
+                delta[k] += d
+    per_step = {
+        "W_hh": np.einsum("tbi,tbj->tij", delta, h[:-1]),             # delta_t h_{t-1}^T
+        "W_xh": np.einsum("tbi,tbj->tij", delta, u),                  # delta_t u_t^T
+        "b_h": delta.sum(1),
+    }
+    grads.update({k: v.sum(0) for k, v in per_step.items()})
+    return Gradients(loss=E, grads=grads, per_step=per_step, dh=dh)
+
+
+def contribution_matrix(params: dict, u: np.ndarray, target: np.ndarray, *,
+                        mask: np.ndarray | None = None, activation: str = "tanh",
+                        param: str = "W_hh") -> np.ndarray:
+    """C[t, k] = || contribution of step k to dE_t/d(param) ||_F, an upper-triangular-in-time (T, T) array.
+
+    Row t shows how the error made at step t is spread over the earlier steps k <= t that it
+    reaches by BPTT: the "sum over time" inside the gradient.
+    """
+    _check_inputs(params, u, target, mask)
+    one_of("param", param, RECURRENT)
+    _, dsigma = activation_fn(activation)
+    fw = forward(params, u, activation=activation)
+    a, h, y = fw["a"], fw["h"], fw["y"]
+    T, B, _ = u.shape
+    m = np.ones((T, B)) if mask is None else mask
+    ds = dsigma(a)
+    dy = m[..., None] * (y - target) / B
+    C = np.zeros((T, T))
+    for t in range(T):
+        d = (dy[t] @ params["W_hy"]) * ds[t]
+        for k in range(t, -1, -1):
+            if param == "W_hh":
+                c = d.T @ h[k]
+            elif param == "W_xh":
+                c = d.T @ u[k]
+            else:
+                c = d.sum(0)
+            C[t, k] = np.linalg.norm(c)
+            if k > 0:
+                d = (d @ params["W_hh"]) * ds[k - 1]
+    return C
+
+
+def numerical_gradient(params: dict, u: np.ndarray, target: np.ndarray, name: str, *,
+                       eps: float = 1e-6, **kw) -> np.ndarray:
+    """Central finite differences of :func:`loss` with respect to ``params[name]`` (slow; for checks)."""
+    one_of("name", name, NAMES)
+    g = np.zeros_like(params[name])
+    for idx in np.ndindex(*g.shape):
+        p_plus = {k: v.copy() for k, v in params.items()}
+        p_minus = {k: v.copy() for k, v in params.items()}
+        p_plus[name][idx] += eps
+        p_minus[name][idx] -= eps
+        g[idx] = (loss(p_plus, u, target, **kw) - loss(p_minus, u, target, **kw)) / (2 * eps)
+    return g
