@@ -1,0 +1,261 @@
+"""Liquid time-constant (LTC) neurons and the CfC cell: the models of chapter 7 (neural circuit policies).
+
+The LTC neuron (Hasani et al. 2021; the form of Lechner et al. 2020 that ``ncps`` implements) is a leaky
+membrane with conductance-based chemical synapses. Neuron j with potential v_j obeys
+
+    C_j dv_j/dt = g_j (v_leak,j - v_j) + sum_i w_ij s(sigma_ij (v_i - mu_ij)) (E_ij - v_j)
+                                      + sum_k w^_kj s(sigma^_kj (u_k - mu^_kj)) (E^_kj - v_j),
+
+with s the logistic sigmoid, i running over presynaptic neurons and k over sensory inputs. Writing
+G_j = g_j + sum of the synaptic conductances and A_j = g_j v_leak,j + sum conductance * E, the ODE is
+C dv/dt = A(v) - G(v) v: a leak whose rate G/C depends on the state, the "liquid time constant".
+
+:class:`LTC` integrates it over each input step of length Delta t = ``timespan`` with ``ode_unfolds``
+sub-steps of the fused semi-implicit Euler rule (implicit in the decay, explicit in the conductances)
+
+    v <- (C/dt v + A(v)) / (C/dt + G(v)),        dt = Delta t / ode_unfolds,
+
+or, for comparison, explicit Euler or classical RK4 on the same ODE (``solver=``). It loads a state dict
+of ``ncps.torch.LTC`` (:meth:`LTC.from_ncps`) and then reproduces its outputs. :class:`CfC` is the
+closed-form continuous-time cell of Hasani et al. (2022) in the default mode of ``ncps.torch.CfC``.
+All sequences are time first: u (T, B, n_in).
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from ._validate import one_of, positive
+from .wiring import FullyConnected, Wiring
+
+# uniform initialisation ranges of ncps (the order is the order of the draws)
+INIT_RANGES = {"gleak": (0.001, 1.0), "vleak": (-0.2, 0.2), "cm": (0.4, 0.6), "sigma": (3.0, 8.0),
+               "mu": (0.3, 0.8), "w": (0.001, 1.0), "sensory_sigma": (3.0, 8.0), "sensory_mu": (0.3, 0.8),
+               "sensory_w": (0.001, 1.0)}
+POSITIVE = ("w", "sensory_w", "cm", "gleak")
+SOLVERS = ("fused", "euler", "rk4")
+
+
+def fused_step(v, dt, cm, g_leak, v_leak, g, E):
+    """One fused semi-implicit Euler step of C dv/dt = g_leak (v_leak - v) + sum_k g_k (E_k - v).
+
+    ``g`` and ``E`` hold the synaptic conductances (evaluated at the current state) and reversal
+    potentials along their last axis. Treating the decay implicitly and the drive explicitly,
+    C (v' - v)/dt = g_leak (v_leak - v') + sum_k g_k (E_k - v'), solved for v':
+
+        v' = (C/dt v + g_leak v_leak + sum_k g_k E_k) / (C/dt + g_leak + sum_k g_k).
+    """
+    g = torch.as_tensor(g, dtype=torch.float64) if not torch.is_tensor(g) else g
+    E = torch.as_tensor(E, dtype=g.dtype) if not torch.is_tensor(E) else E
+    cm_t = cm / dt
+    return (cm_t * v + g_leak * v_leak + (g * E).sum(-1)) / (cm_t + g_leak + g.sum(-1))
+
+
+class LTC(nn.Module):
+    """A layer of LTC neurons wired by a :class:`rnnlib.wiring.Wiring` (as ``ncps.torch.LTC``).
+
+    ``wiring`` is a Wiring or an int (a fully connected wiring whose every neuron is an output, as in
+    ncps). The outputs are the first ``wiring.output_dim`` states ("motor neurons"), mapped per unit by
+    ``y = v * output_w + output_b`` (``output_mapping="affine"``; ``"linear"`` drops the bias and
+    ``"none"`` both); inputs are mapped by ``u * input_w + input_b`` the same way.
+
+    Positivity of w, sensory_w, cm and gleak: ``implicit_constraints=True`` passes them through softplus
+    at run time (the ``ncps.torch.LTC`` default); with ``False`` they are used as stored and
+    :meth:`apply_weight_constraints` (ReLU clipping) should follow every optimiser step.
+
+    Parameters are initialised from the ``ncps`` ranges (:data:`INIT_RANGES`) with a generator seeded by
+    ``seed``, drawing in the same order as ncps: ``LTC(n_in, wiring, seed=s)`` equals an ncps LTC built
+    on the same wiring right after ``torch.manual_seed(s)``.
+
+    forward(u (T, B, n_in), h0 (B, units) or None, timespans) -> (y, h): y is (T, B, output_dim) for
+    ``readout="all"`` or (B, output_dim) for ``"last"``; h is (T + 1, B, units), all states including h0.
+    """
+
+    def __init__(self, n_in: int, wiring: Wiring | int, *, ode_unfolds: int = 6, solver: str = "fused",
+                 epsilon: float = 1e-8, implicit_constraints: bool = True, input_mapping: str = "affine",
+                 output_mapping: str = "affine", readout: str = "all", seed: int = 0):
+        super().__init__()
+        n_in = positive("n_in", n_in, integer=True)
+        if isinstance(wiring, (int,)) and not isinstance(wiring, bool):
+            wiring = FullyConnected(positive("wiring", wiring, integer=True))
+        if not isinstance(wiring, Wiring):
+            raise ValueError(f"wiring must be an rnnlib.wiring.Wiring or a number of units, got {type(wiring)}")
+        self.wiring = wiring.build(n_in)
+        self.n_in, self.units, self.n_out = n_in, wiring.units, wiring.output_dim
+        self.ode_unfolds = positive("ode_unfolds", ode_unfolds, integer=True)
+        self.solver = one_of("solver", solver, SOLVERS)
+        self.epsilon = positive("epsilon", epsilon, allow_zero=True)
+        self.implicit_constraints = bool(implicit_constraints)
+        self.input_mapping = one_of("input_mapping", input_mapping, ("affine", "linear", "none"))
+        self.output_mapping = one_of("output_mapping", output_mapping, ("affine", "linear", "none"))
+        self.readout = one_of("readout", readout, ("all", "last"))
+
+        gen = torch.Generator().manual_seed(int(seed))
+        N, S = self.units, n_in
+        shapes = {"gleak": (N,), "vleak": (N,), "cm": (N,), "sigma": (N, N), "mu": (N, N), "w": (N, N),
+                  "sensory_sigma": (S, N), "sensory_mu": (S, N), "sensory_w": (S, N)}
+        for name in INIT_RANGES:  # same draw order as ncps (erev sits between w and sensory_sigma)
+            lo, hi = INIT_RANGES[name]
+            self.register_parameter(name, nn.Parameter(torch.rand(shapes[name], generator=gen) * (hi - lo) + lo))
+            if name == "w":
+                self.erev = nn.Parameter(torch.tensor(wiring.adjacency, dtype=torch.float32))
+        self.sensory_erev = nn.Parameter(torch.tensor(wiring.sensory_adjacency, dtype=torch.float32))
+        self.register_buffer("sparsity_mask", torch.tensor(abs(wiring.adjacency), dtype=torch.float32))
+        self.register_buffer("sensory_sparsity_mask", torch.tensor(abs(wiring.sensory_adjacency), dtype=torch.float32))
+        if self.input_mapping != "none":
+            self.input_w = nn.Parameter(torch.ones(S))
+        if self.input_mapping == "affine":
+            self.input_b = nn.Parameter(torch.zeros(S))
+        if self.output_mapping != "none":
+            self.output_w = nn.Parameter(torch.ones(self.n_out))
+        if self.output_mapping == "affine":
+            self.output_b = nn.Parameter(torch.zeros(self.n_out))
+
+    # --- loading ncps -------------------------------------------------------------------------------
+    @classmethod
+    def from_ncps(cls, model, **kwargs) -> "LTC":
+        """An LTC with the wiring, settings and weights of an ``ncps.torch.LTC`` (or ``LTCCell``) ``model``."""
+        cell = getattr(model, "rnn_cell", model)
+        sd = {k: v.detach().clone() for k, v in cell.state_dict().items()}
+        wiring = Wiring.from_adjacency(cell._wiring.adjacency_matrix, cell._wiring.sensory_adjacency_matrix,
+                                       cell._wiring.output_dim)
+        settings = dict(ode_unfolds=cell._ode_unfolds, epsilon=cell._epsilon,
+                        implicit_constraints=cell._implicit_param_constraints,
+                        input_mapping=cell._input_mapping if cell._input_mapping in ("affine", "linear") else "none",
+                        output_mapping=cell._output_mapping if cell._output_mapping in ("affine", "linear") else "none")
+        settings.update(kwargs)
+        ltc = cls(wiring.input_dim, wiring, **settings)
+        ltc.load_ncps_state_dict(sd)
+        return ltc.to(next(iter(sd.values())).dtype)
+
+    def load_ncps_state_dict(self, state_dict: dict) -> None:
+        """Load an ``ncps`` LTC/LTCCell state dict (keys with or without the ``rnn_cell.`` prefix)."""
+        sd = {k.removeprefix("rnn_cell."): v for k, v in state_dict.items()}
+        missing = set(self.state_dict()) - set(sd)
+        if missing:
+            raise ValueError(f"state_dict lacks {sorted(missing)}")
+        self.load_state_dict({k: sd[k] for k in self.state_dict()})
+
+    # --- the neuron ---------------------------------------------------------------------------------
+    def _positive(self, x: torch.Tensor) -> torch.Tensor:
+        return F.softplus(x) if self.implicit_constraints else x
+
+    @torch.no_grad()
+    def apply_weight_constraints(self) -> None:
+        """Explicit constraints: clip w, sensory_w, cm and gleak at 0 (no-op with implicit constraints)."""
+        if not self.implicit_constraints:
+            for name in POSITIVE:
+                getattr(self, name).clamp_(min=0.0)
+
+    def constants(self) -> dict:
+        """Everything the ODE needs that does not change along a sequence (computed once per forward).
+
+        w_e = w * mask and w_e * E are the synaptic weights without and with their reversal potential;
+        sigma_mu = sigma * mu turns the gate sigma (v - mu) into one fused multiply-add per sub-step.
+        """
+        w = self._positive(self.w) * self.sparsity_mask
+        return {"cm": self._positive(self.cm), "gleak": self._positive(self.gleak), "w": w, "w_erev": w * self.erev,
+                "sigma": self.sigma, "sigma_mu": self.sigma * self.mu,
+                "gleak_vleak": self._positive(self.gleak) * self.vleak,
+                "sensory_w": self._positive(self.sensory_w) * self.sensory_sparsity_mask}
+
+    def sensory_drive(self, u: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Conductance (sum of w^ s(.)) and its E-weighted sum from the mapped inputs u (..., B, n_in) -> (..., B, N)."""
+        if self.input_mapping != "none":
+            u = u * self.input_w
+        if self.input_mapping == "affine":
+            u = u + self.input_b
+        act = self._positive(self.sensory_w) * self.sensory_sparsity_mask * torch.sigmoid(
+            self.sensory_sigma * (u.unsqueeze(-1) - self.sensory_mu))      # (..., B, S, N)
+        return act.sum(-2), (act * self.sensory_erev).sum(-2)
+
+    @staticmethod
+    def synaptic_drive(v: torch.Tensor, c: dict) -> tuple[torch.Tensor, torch.Tensor]:
+        """G_syn_j = sum_i w_ij s(sigma_ij (v_i - mu_ij)) and A_syn_j = sum_i (same) E_ij, for v (B, N)."""
+        act = torch.sigmoid(torch.addcmul(-c["sigma_mu"], v.unsqueeze(-1), c["sigma"]))  # (B, N_pre, N_post)
+        return (act * c["w"]).sum(1), (act * c["w_erev"]).sum(1)
+
+    def derivative(self, v, c, g_sens, a_sens):
+        """dv/dt = (A(v) - G(v) v) / C for states v (B, N), given the sensory drive of this input step."""
+        g_syn, a_syn = self.synaptic_drive(v, c)
+        return (c["gleak_vleak"] + a_syn + a_sens - (c["gleak"] + g_syn + g_sens) * v) / c["cm"]
+
+    def step(self, v, c, g_sens, a_sens, dt):
+        """Advance v (B, N) by one input step of length ``dt`` (a float or (B, 1)) with ``ode_unfolds`` sub-steps."""
+        h = dt / self.ode_unfolds
+        if self.solver == "fused":
+            cm_t = c["cm"] / h                                   # C / dt, constant over the sub-steps
+            base_num = c["gleak_vleak"] + a_sens                 # g_leak v_leak + sensory E-weighted drive
+            base_den = cm_t + c["gleak"] + g_sens + self.epsilon
+            for _ in range(self.ode_unfolds):
+                g_syn, a_syn = self.synaptic_drive(v, c)
+                v = (cm_t * v + base_num + a_syn) / (base_den + g_syn)  # v <- (C/dt v + A) / (C/dt + G)
+            return v
+        for _ in range(self.ode_unfolds):
+            k1 = self.derivative(v, c, g_sens, a_sens)
+            if self.solver == "euler":
+                v = v + h * k1                                   # v <- v + dt f(v)
+                continue
+            k2 = self.derivative(v + 0.5 * h * k1, c, g_sens, a_sens)
+            k3 = self.derivative(v + 0.5 * h * k2, c, g_sens, a_sens)
+            k4 = self.derivative(v + h * k3, c, g_sens, a_sens)
+            v = v + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)          # classical RK4
+        return v
+
+    def map_outputs(self, v: torch.Tensor) -> torch.Tensor:
+        y = v[..., : self.n_out]
+        if self.output_mapping != "none":
+            y = y * self.output_w
+        if self.output_mapping == "affine":
+            y = y + self.output_b
+        return y
+
+    def states(self, u: torch.Tensor, h0: torch.Tensor | None = None, timespans=None) -> torch.Tensor:
+        """All states (T + 1, B, units), h0 included (zeros by default).
+
+        ``timespans`` is the elapsed time per input step: None (1.0), a number, or a tensor of shape (T,),
+        (T, B) or (T, B, 1).
+        """
+        if u.dim() != 3 or u.shape[-1] != self.n_in:
+            raise ValueError(f"u must have shape (T, B, {self.n_in}), got {tuple(u.shape)}")
+        T, B, _ = u.shape
+        v = u.new_zeros(B, self.units) if h0 is None else h0
+        dts = self._timespans(timespans, T, B, u)
+        c = self.constants()
+        g_sens, a_sens = self.sensory_drive(u)                  # (T, B, N): all input steps at once
+        out = [v]
+        for t in range(T):
+            v = self.step(v, c, g_sens[t], a_sens[t], dts[t])
+            out.append(v)
+        return torch.stack(out)
+
+    @staticmethod
+    def _timespans(timespans, T, B, like):
+        if timespans is None:
+            return [1.0] * T
+        if not torch.is_tensor(timespans):
+            positive("timespans", float(timespans))
+            return [float(timespans)] * T
+        ts = timespans.to(like)
+        if ts.dim() == 1 and ts.shape[0] == T:
+            ts = ts[:, None].expand(T, B)
+        if ts.dim() == 2 and ts.shape == (T, B):
+            ts = ts.unsqueeze(-1)
+        if ts.shape != (T, B, 1):
+            raise ValueError(f"timespans must have shape (T,), (T, B) or (T, B, 1) with T={T}, B={B}, "
+                             f"got {tuple(timespans.shape)}")
+        if not bool((ts > 0).all()):
+            raise ValueError("timespans must all be > 0")
+        return ts
+
+    def forward(self, u: torch.Tensor, h0: torch.Tensor | None = None, timespans=None):
+        h = self.states(u, h0, timespans)
+        y = self.map_outputs(h[1:])
+        return (y[-1] if self.readout == "last" else y), h
+
+    @property
+    def synapse_count(self) -> int:
+        return self.wiring.synapse_count
