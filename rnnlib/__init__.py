@@ -18,9 +18,25 @@ from __future__ import annotations
 
 import inspect
 
+import importlib
+
+from . import bptt, check, plots, rnn, tasks, train, widgets
 from .device import describe, device, seed_everything
 
-__all__ = ["device", "seed_everything", "describe", "show_source"]
+__all__ = ["device", "seed_everything", "describe", "show_source",
+           "bptt", "check", "plots", "rnn", "tasks", "train", "widgets"]
+
+
+def __getattr__(name: str):
+    """Import any other rnnlib module on first use, so ``rnnlib.<module>`` works after ``import rnnlib``."""
+    if name.startswith("_"):
+        raise AttributeError(name)
+    try:
+        return importlib.import_module(f".{name}", __name__)
+    except ModuleNotFoundError as exc:
+        if exc.name == f"{__name__}.{name}":
+            raise AttributeError(f"module 'rnnlib' has no attribute or module {name!r}") from None
+        raise
 __version__ = "0.1.0"
 
 

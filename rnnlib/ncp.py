@@ -259,3 +259,116 @@ class LTC(nn.Module):
     @property
     def synapse_count(self) -> int:
         return self.wiring.synapse_count
+
+
+def lecun_tanh(x: torch.Tensor) -> torch.Tensor:
+    """LeCun's scaled tanh, 1.7159 tanh(0.666 x): the CfC backbone's default activation."""
+    return 1.7159 * torch.tanh(0.666 * x)
+
+
+_ACTIVATIONS = {"lecun_tanh": lecun_tanh, "tanh": torch.tanh, "relu": torch.relu, "silu": F.silu, "gelu": F.gelu}
+
+
+class CfC(nn.Module):
+    """Closed-form continuous-time cell (Hasani et al. 2022), as ``ncps.torch.CfC`` (unwired).
+
+    Per step, with z = backbone([u_t, h_{t-1}]) (``backbone_layers`` Linear layers of ``backbone_units``
+    with ``activation``; none when 0) and elapsed time ts:
+
+        f1 = tanh(W1 z + b1),  f2 = tanh(W2 z + b2),  gate = sigmoid((Wa z + ba) ts + (Wb z + bb))
+        h_t = f1 (1 - gate) + gate f2            (mode "default": the time-gated interpolation)
+        h_t = f1 + gate f2                       (mode "no_gate")
+        h_t = A - A exp(-ts (|w_tau| + |f1'|)) f1'   (mode "pure", f1' = W1 z + b1 without tanh)
+
+    The output is the state (or ``fc(state)`` with ``proj_size``). Weights are drawn as ncps draws them
+    (PyTorch's Linear init, then Xavier-uniform for every matrix) from the seed ``seed``, restoring the
+    global random state afterwards. forward(u (T, B, n_in), h0, timespans) -> (y, h) like :class:`LTC`.
+    """
+
+    def __init__(self, n_in: int, units: int, *, backbone_units: int = 128, backbone_layers: int = 1,
+                 activation: str = "lecun_tanh", mode: str = "default", proj_size: int | None = None,
+                 readout: str = "all", seed: int = 0):
+        super().__init__()
+        self.n_in = positive("n_in", n_in, integer=True)
+        self.units = positive("units", units, integer=True)
+        positive("backbone_units", backbone_units, integer=True)
+        self.backbone_layers = positive("backbone_layers", backbone_layers, integer=True, allow_zero=True)
+        self.activation = one_of("activation", activation, tuple(_ACTIVATIONS))
+        self.mode = one_of("mode", mode, ("default", "no_gate", "pure"))
+        self.readout = one_of("readout", readout, ("all", "last"))
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(int(seed))
+            sizes = [n_in + units] + [backbone_units] * backbone_layers
+            self.backbone = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
+            width = sizes[-1]
+            self.ff1 = nn.Linear(width, units)
+            if mode == "pure":
+                self.w_tau = nn.Parameter(torch.zeros(1, units))
+                self.A = nn.Parameter(torch.ones(1, units))
+            else:
+                self.ff2 = nn.Linear(width, units)
+                self.time_a = nn.Linear(width, units)
+                self.time_b = nn.Linear(width, units)
+            for p in self.parameters():
+                if p.dim() == 2:
+                    nn.init.xavier_uniform_(p)
+            self.fc = nn.Linear(units, positive("proj_size", proj_size, integer=True)) if proj_size else None
+        self.n_out = proj_size or units
+
+    @classmethod
+    def from_ncps(cls, model, **kwargs) -> "CfC":
+        """A CfC with the settings and weights of an unwired ``ncps.torch.CfC`` ``model``."""
+        cell = model.rnn_cell
+        if not hasattr(cell, "backbone_layers"):
+            raise ValueError("model must be an unwired ncps.torch.CfC (wired CfCs are not supported)")
+        backbone = [m for m in (cell.backbone or []) if isinstance(m, nn.Linear)]
+        act = next((m for m in (cell.backbone or []) if not isinstance(m, (nn.Linear, nn.Dropout))), None)
+        names = {"LeCun": "lecun_tanh", "Tanh": "tanh", "ReLU": "relu", "SiLU": "silu", "GELU": "gelu"}
+        settings = dict(backbone_units=backbone[0].out_features if backbone else 128,
+                        backbone_layers=len(backbone), mode=cell.mode,
+                        activation=names[type(act).__name__] if act is not None else "lecun_tanh",
+                        proj_size=model.proj_size)
+        settings.update(kwargs)
+        cfc = cls(cell.input_size, cell.hidden_size, **settings)
+        sd = {}
+        for key, value in model.state_dict().items():
+            key = key.removeprefix("rnn_cell.")
+            if key.startswith("backbone."):
+                _, index, what = key.split(".")
+                key = f"backbone.{int(index) // 2}.{what}"   # ncps interleaves Linear and activation
+            sd[key] = value.detach().clone()
+        cfc.load_state_dict(sd)
+        return cfc.to(next(iter(sd.values())).dtype)
+
+    def step(self, h: torch.Tensor, u_t: torch.Tensor, ts) -> torch.Tensor:
+        """h_t from h_{t-1} (B, units), u_t (B, n_in) and the elapsed time ts (a float or (B, 1))."""
+        z = torch.cat([u_t, h], dim=-1)
+        act = _ACTIVATIONS[self.activation]
+        for layer in self.backbone:
+            z = act(layer(z))                                            # z = backbone([u_t, h_{t-1}])
+        if self.mode == "pure":
+            f1 = self.ff1(z)
+            return self.A - self.A * torch.exp(-ts * (self.w_tau.abs() + f1.abs())) * f1
+        f1, f2 = torch.tanh(self.ff1(z)), torch.tanh(self.ff2(z))
+        gate = torch.sigmoid(self.time_a(z) * ts + self.time_b(z))      # sigma(t_a ts + t_b)
+        if self.mode == "no_gate":
+            return f1 + gate * f2
+        return f1 * (1.0 - gate) + gate * f2                             # h = f1 (1 - gate) + gate f2
+
+    def states(self, u: torch.Tensor, h0: torch.Tensor | None = None, timespans=None) -> torch.Tensor:
+        """All states (T + 1, B, units), h0 included; ``timespans`` as in :meth:`LTC.states`."""
+        if u.dim() != 3 or u.shape[-1] != self.n_in:
+            raise ValueError(f"u must have shape (T, B, {self.n_in}), got {tuple(u.shape)}")
+        T, B, _ = u.shape
+        h = u.new_zeros(B, self.units) if h0 is None else h0
+        dts = LTC._timespans(timespans, T, B, u)
+        out = [h]
+        for t in range(T):
+            h = self.step(h, u[t], dts[t])
+            out.append(h)
+        return torch.stack(out)
+
+    def forward(self, u: torch.Tensor, h0: torch.Tensor | None = None, timespans=None):
+        h = self.states(u, h0, timespans)
+        y = h[1:] if self.fc is None else self.fc(h[1:])
+        return (y[-1] if self.readout == "last" else y), h

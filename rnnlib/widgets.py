@@ -1,0 +1,232 @@
+"""Interactive experiments that work with and without a kernel (every chapter).
+
+``explore(fn, controls)`` is the one call a chapter makes. ``fn(**params)`` draws a matplotlib
+figure for one setting of the controls; ``controls`` maps each parameter to the list of values
+the reader may pick (numbers get a slider, strings a drop-down).
+
+* At a live kernel (JupyterLab, VS Code, Colab) the reader gets a real ipywidgets control that
+  calls ``fn`` on every change.
+* On the static website there is no kernel, so the same ``fn`` is evaluated once on the whole
+  grid while the book is built, and the page carries the frames with a small, self-contained
+  HTML/JavaScript scrubber (no CDN, works offline).
+
+Both views come from one output whose MIME bundle holds the widget view and the HTML fallback;
+the book's configuration tells the HTML builder to prefer the fallback. Building every frame also
+runs ``fn`` on every grid point, so an error in the callback fails the build. The time each frame
+takes (the latency a live reader feels) is kept in ``Explorer.latencies_ms`` and, when the
+environment variable ``RNNLIB_BENCH_LOG`` names a file, appended to it for ``benchmarks/``.
+"""
+from __future__ import annotations
+
+import base64
+import html
+import io
+import itertools
+import json
+import os
+import time
+import uuid
+from typing import Callable
+
+import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+
+_COUNTER = itertools.count()
+
+
+def _label(v) -> str:
+    if isinstance(v, (float, np.floating)):
+        return f"{float(v):.4g}"
+    return str(v)
+
+
+def _is_numeric(values) -> bool:
+    return all(isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) for v in values)
+
+
+class Explorer:
+    """A parameter grid, a drawing function, and the two ways to show it. Build with :func:`explore`."""
+
+    def __init__(self, fn: Callable, controls: dict, *, name: str | None = None, title: str | None = None,
+                 dpi: int = 72, alt: str | None = None, colors: int = 96):
+        if not callable(fn):
+            raise ValueError(f"fn must be callable and return a matplotlib Figure, got {fn!r}")
+        if not isinstance(controls, dict) or not controls:
+            raise ValueError("controls must be a non-empty dict mapping parameter name -> list of values")
+        for key, values in controls.items():
+            if not isinstance(values, (list, tuple, np.ndarray)) or len(values) == 0:
+                raise ValueError(f"controls[{key!r}] must be a non-empty list of values, got {values!r}")
+        self.fn = fn
+        self.controls = {k: list(v) for k, v in controls.items()}
+        self.name = name or getattr(fn, "__name__", "explorer")
+        self.title = title
+        self.dpi = dpi
+        self.alt = alt or (title or f"Interactive figure: {self.name}")
+        self.colors = colors
+        self.latencies_ms: list[float] = []
+        self._frames: dict | None = None
+        self._widget = None
+
+    # --- one frame --------------------------------------------------------
+    def defaults(self) -> dict:
+        """The starting setting: the middle value of every numeric control, the first of the others."""
+        return {k: (v[len(v) // 2] if _is_numeric(v) else v[0]) for k, v in self.controls.items()}
+
+    def render(self, *, quantize: bool = False, **params) -> bytes:
+        """Call ``fn(**params)`` and return the figure as PNG bytes (timed)."""
+        t0 = time.perf_counter()
+        fig = self.fn(**params)
+        if not isinstance(fig, matplotlib.figure.Figure):
+            raise TypeError(f"fn must return a matplotlib Figure, got {type(fig).__name__} for {params}")
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=self.dpi)
+        plt.close(fig)
+        self.latencies_ms.append(1000 * (time.perf_counter() - t0))
+        png = buf.getvalue()
+        if quantize:
+            from PIL import Image
+
+            img = Image.open(io.BytesIO(png)).convert("RGB").quantize(colors=self.colors)
+            out = io.BytesIO()
+            img.save(out, format="png", optimize=True)
+            png = out.getvalue() if len(out.getvalue()) < len(png) else png
+        return png
+
+    # --- the static scrubber ------------------------------------------------
+    def frames(self) -> dict:
+        """Every grid point as a PNG data URI, keyed by the control indices joined with '-'."""
+        if self._frames is None:
+            keys = list(self.controls)
+            frames = {}
+            for idx in itertools.product(*(range(len(self.controls[k])) for k in keys)):
+                params = {k: self.controls[k][i] for k, i in zip(keys, idx)}
+                png = self.render(quantize=True, **params)
+                frames["-".join(map(str, idx))] = "data:image/png;base64," + base64.b64encode(png).decode()
+            self._frames = frames
+            self._log()
+        return self._frames
+
+    @property
+    def n_frames(self) -> int:
+        return int(np.prod([len(v) for v in self.controls.values()]))
+
+    def html(self) -> str:
+        """Self-contained HTML: controls, an image, the frames as JSON, and a few lines of JavaScript."""
+        frames = self.frames()
+        uid = f"rnnlib-explorer-{next(_COUNTER)}-{uuid.uuid4().hex[:6]}"
+        start = self.defaults()
+        rows = []
+        for key, values in self.controls.items():
+            i0 = values.index(start[key])
+            esc = html.escape(key)
+            if _is_numeric(values):
+                rows.append(
+                    f'<label class="rnnlib-control">{esc} '
+                    f'<input type="range" data-control="{esc}" min="0" max="{len(values) - 1}" step="1" value="{i0}" '
+                    f'aria-label="{esc}"> <output>{html.escape(_label(values[i0]))}</output></label>')
+            else:
+                opts = "".join(f'<option value="{i}"{" selected" if i == i0 else ""}>{html.escape(_label(v))}</option>'
+                               for i, v in enumerate(values))
+                rows.append(f'<label class="rnnlib-control">{esc} <select data-control="{esc}" aria-label="{esc}">'
+                            f'{opts}</select></label>')
+        labels = {k: [_label(v) for v in vs] for k, vs in self.controls.items()}
+        first = "-".join(str(self.controls[k].index(start[k])) for k in self.controls)
+        title = f'<div class="rnnlib-explorer-title"><strong>{html.escape(self.title)}</strong></div>' if self.title else ""
+        data = json.dumps({"keys": list(self.controls), "labels": labels, "frames": frames})
+        return (
+            f'<div class="rnnlib-explorer" id="{uid}" data-frames="{len(frames)}" '
+            f'style="border:1px solid #ddd;border-radius:6px;padding:8px;margin:8px 0;max-width:100%">'
+            f'{title}<div class="rnnlib-controls" style="display:flex;flex-wrap:wrap;gap:14px;margin-bottom:6px">'
+            f'{"".join(rows)}</div>'
+            f'<img class="rnnlib-frame" data-key="{first}" src="{frames[first]}" alt="{html.escape(self.alt)}" '
+            f'style="max-width:100%;height:auto">'
+            f'<script type="application/json" class="rnnlib-data">{data}</script>'
+            "<script>(function(){"
+            f'var root=document.getElementById("{uid}");'
+            'var d=JSON.parse(root.querySelector("script.rnnlib-data").textContent);'
+            'var img=root.querySelector("img.rnnlib-frame");'
+            'function update(){var idx=d.keys.map(function(k){'
+            'var el=root.querySelector("[data-control=\\""+k+"\\"]");var i=el.value;'
+            'var o=el.parentNode.querySelector("output");if(o){o.textContent=d.labels[k][i];}return i;});'
+            'var key=idx.join("-");img.src=d.frames[key];img.setAttribute("data-key",key);}'
+            'root.querySelectorAll("[data-control]").forEach(function(el){'
+            'el.addEventListener("input",update);el.addEventListener("change",update);});'
+            "})();</script></div>"
+        )
+
+    # --- the live widget ------------------------------------------------------
+    def widget(self):
+        """An ipywidgets control bound to ``fn`` (needs a running kernel to respond)."""
+        import ipywidgets as W
+        from IPython.display import Image, display
+
+        start = self.defaults()
+        boxes = {}
+        for key, values in self.controls.items():
+            opts = [(_label(v), v) for v in values]
+            cls = W.SelectionSlider if _is_numeric(values) else W.Dropdown
+            boxes[key] = cls(options=opts, value=start[key], description=key,
+                             style={"description_width": "initial"}, continuous_update=False) \
+                if cls is W.SelectionSlider else cls(options=opts, value=start[key], description=key)
+        out = W.Output()
+
+        def redraw(**params):
+            png = self.render(**params)
+            with out:
+                out.clear_output(wait=True)
+                display(Image(png))
+
+        W.interactive_output(redraw, boxes)
+        head = [W.HTML(f"<b>{html.escape(self.title)}</b>")] if self.title else []
+        return W.VBox(head + [W.HBox(list(boxes.values())), out])
+
+    def _live_kernel(self) -> bool:
+        try:
+            from IPython import get_ipython
+
+            ip = get_ipython()
+            return ip is not None and getattr(ip, "kernel", None) is not None
+        except Exception:
+            return False
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        bundle = {"text/plain": repr(self), "text/html": self.html()}
+        if self._live_kernel():
+            try:
+                if self._widget is None:
+                    self._widget = self.widget()
+                bundle.update({k: v for k, v in self._widget._repr_mimebundle_().items() if k != "text/plain"})
+            except ImportError:
+                pass
+        return bundle
+
+    def __repr__(self) -> str:
+        sizes = ", ".join(f"{k}: {len(v)}" for k, v in self.controls.items())
+        return f"<Explorer {self.name!r}: {self.n_frames} frames ({sizes})>"
+
+    # --- measurements ---------------------------------------------------------
+    def median_latency_ms(self) -> float:
+        return float(np.median(self.latencies_ms)) if self.latencies_ms else float("nan")
+
+    def nbytes(self) -> int:
+        return sum(len(v) for v in self.frames().values())
+
+    def _log(self):
+        path = os.environ.get("RNNLIB_BENCH_LOG")
+        if path:
+            with open(path, "a") as fh:
+                fh.write(json.dumps({"explorer": self.name, "frames": len(self._frames),
+                                     "median_ms": self.median_latency_ms(),
+                                     "bytes": sum(len(v) for v in self._frames.values())}) + "\n")
+
+
+def explore(fn: Callable, controls: dict, *, name: str | None = None, title: str | None = None,
+            dpi: int = 72, alt: str | None = None) -> Explorer:
+    """Make an interactive experiment. Put the returned object last in a cell to show it.
+
+    ``fn(**params)`` must return a matplotlib Figure; ``controls`` maps every parameter of ``fn``
+    to the list of values the reader may choose. Keep the grid small (every point becomes a
+    frame of the static page) and ``fn`` fast (it runs on every move of a live control).
+    """
+    return Explorer(fn, controls, name=name, title=title, dpi=dpi, alt=alt)
