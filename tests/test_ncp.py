@@ -156,6 +156,21 @@ def test_solvers_converge_to_the_closed_form_at_their_order():
     assert errs["rk4"][1] < 1e-6
 
 
+def test_fused_approaches_rk4_on_a_wired_network_as_unfolds_grow():
+    base = LTC(2, W.AutoNCP(12, 2, seed=0), seed=3).double()
+    u = torch.randn(10, 3, 2, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+
+    def run(solver, n):
+        model = LTC(2, W.AutoNCP(12, 2, seed=0), solver=solver, ode_unfolds=n).double()
+        model.load_state_dict(base.state_dict())
+        return model.states(u).detach()
+
+    ref = run("rk4", 64)
+    assert (run("rk4", 32) - ref).abs().max() < 1e-6          # RK4 itself has converged
+    errs = [float((run("fused", n) - ref).abs().max()) for n in (6, 24, 96)]
+    assert errs[0] > errs[1] > errs[2] and 2.5 < errs[1] / errs[2] < 5.5   # first order: about 4x per 4x
+
+
 def test_explicit_euler_blows_up_where_fused_is_stable():
     # rate g/C = 16 with dt = 1/6: dt * rate = 2.7 > 2 makes explicit Euler unstable
     h_e, _ = _leak_only("euler", 6, dt=1.0)
@@ -204,3 +219,66 @@ def test_bad_arguments_name_the_parameter():
         model(torch.zeros(4, 3, 2), timespans=-1.0)
     with pytest.raises(ValueError, match="timespans"):
         model(torch.zeros(4, 3, 2), timespans=torch.zeros(4))
+
+
+# ---------------------------------------------------------------------------------------------------- CfC
+from rnnlib.ncp import CfC  # noqa: E402
+
+
+@pytest.mark.parametrize("kw", [{}, {"proj_size": 2}, {"mode": "no_gate", "backbone_layers": 2, "backbone_units": 16},
+                                {"mode": "pure", "activation": "silu"}, {"backbone_layers": 0}])
+def test_cfc_equals_ncps(kw):
+    torch.manual_seed(0)
+    ncps_kw = {k: v for k, v in kw.items() if k != "activation"}
+    if "activation" in kw:
+        ncps_kw["activation"] = kw["activation"]
+    ref = nt.CfC(3, 8, batch_first=False, **ncps_kw)
+    mine = CfC.from_ncps(ref)
+    u = torch.randn(20, 4, 3, generator=torch.Generator().manual_seed(1))
+    y_ref, h_ref = ref(u)
+    y, h = mine(u)
+    assert torch.allclose(y, y_ref, atol=1e-6, rtol=0)
+    assert torch.allclose(h[-1], h_ref, atol=1e-6, rtol=0)
+
+
+def test_cfc_float64_gradients_timespans_and_seeded_init():
+    torch.manual_seed(5)
+    ref = nt.CfC(2, 6, batch_first=False, backbone_units=32)
+    mine = CfC(2, 6, backbone_units=32, seed=5)
+    ref_sd = ref.state_dict()
+    for name, value in mine.state_dict().items():
+        ncps_name = "rnn_cell." + (f"backbone.{2 * int(name.split('.')[1])}.{name.split('.')[2]}"
+                                   if name.startswith("backbone") else name)
+        assert torch.equal(value, ref_sd[ncps_name]), name
+    ref, mine = ref.double(), mine.double()
+    gen = torch.Generator().manual_seed(2)
+    u = torch.randn(10, 1, 2, generator=gen, dtype=torch.float64)
+    ts = 0.1 + torch.rand(10, 1, 1, generator=gen, dtype=torch.float64)
+    y_ref, _ = ref(u, timespans=ts)
+    y, _ = mine(u, timespans=ts)
+    assert torch.allclose(y, y_ref, atol=1e-12, rtol=0)
+    y_ref.sum().backward()
+    y.sum().backward()
+    assert torch.allclose(mine.ff1.weight.grad, ref.rnn_cell.ff1.weight.grad, atol=1e-10)
+    assert torch.allclose(mine.backbone[0].weight.grad, ref.rnn_cell.backbone[0].weight.grad, atol=1e-10)
+
+
+def test_cfc_default_state_is_between_its_two_branches():
+    # h = f1 (1 - gate) + gate f2 with gate in (0, 1) and |f| < 1: the state stays in (-1, 1)
+    model = CfC(3, 10, backbone_units=16, seed=1).double()
+    with torch.no_grad():
+        for p in model.parameters():
+            p.mul_(3)
+    h = model.states(3 * torch.randn(50, 8, 3, dtype=torch.float64))
+    assert 0.9 < h.abs().max() < 1.0
+
+
+def test_cfc_bad_arguments():
+    with pytest.raises(ValueError, match="mode"):
+        CfC(2, 4, mode="fast")
+    with pytest.raises(ValueError, match="activation"):
+        CfC(2, 4, activation="softsign")
+    with pytest.raises(ValueError, match="units"):
+        CfC(2, 0)
+    with pytest.raises(ValueError, match="u must have shape"):
+        CfC(2, 4)(torch.zeros(3, 1, 5))
