@@ -216,7 +216,8 @@ class Explorer:
         path = os.environ.get("RNNLIB_BENCH_LOG")
         if path:
             with open(path, "a") as fh:
-                fh.write(json.dumps({"explorer": self.name, "frames": len(self._frames),
+                fh.write(json.dumps({"notebook": os.environ.get("RNNLIB_NOTEBOOK", "?"),
+                                     "explorer": self.name, "frames": len(self._frames),
                                      "median_ms": self.median_latency_ms(),
                                      "bytes": sum(len(v) for v in self._frames.values())}) + "\n")
 

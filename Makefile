@@ -1,0 +1,61 @@
+# Two commands do all the set-up on a fresh machine:
+#   make book   build the website into _build/html (creates .venv and installs everything first)
+#   make test   run every test: rnnlib unit tests, every notebook, a clean -W build, the browser test,
+#               and the benchmark report
+# Both use the virtual environment in $(VENV) (created when missing, refreshed when requirements change).
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+STAMP   = $(VENV)/.installed
+JOBS   ?= 2
+export RNNLIB_PROGRESS ?= 0
+export PYTHONHASHSEED = 0
+
+.PHONY: book book-cached test unit notebooks site browser bench venv clean
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (rnn book)" > /dev/null
+	touch $(STAMP)
+
+# The website, built from scratch with every notebook executed; any warning or failing cell fails it.
+book: $(STAMP)
+	rm -rf _build && mkdir -p _build
+	RNNLIB_BENCH_LOG=$(CURDIR)/_build/explorers.jsonl $(BIN)/jupyter-book build . -W -n --keep-going
+	@echo "The site is in _build/html (open _build/html/index.html)."
+
+# Quicker local rebuilds: re-executes only notebooks that changed (does not notice rnnlib changes).
+book-cached: $(STAMP)
+	sed 's/execute_notebooks: force/execute_notebooks: cache/' _config.yml > _build_config_cached.yml
+	$(BIN)/jupyter-book build . --config _build_config_cached.yml -W -n --keep-going; \
+	status=$$?; rm -f _build_config_cached.yml; exit $$status
+
+unit: $(STAMP)
+	$(BIN)/pytest tests -m "not browser" -n $(JOBS) -q
+
+notebooks: $(STAMP)
+	$(BIN)/pytest --nbval-lax --nbval-current-env book/ -n $(JOBS) --dist loadfile -q
+
+site: book
+
+browser: $(STAMP)
+	$(BIN)/pytest tests/test_site.py -m browser -q
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/report.py
+
+# Everything, in the order a failure is cheapest to find.
+test: $(STAMP)
+	$(MAKE) unit
+	$(MAKE) notebooks
+	$(MAKE) book
+	$(MAKE) browser
+	$(MAKE) bench
+
+clean:
+	rm -rf _build .pytest_cache

@@ -1,0 +1,97 @@
+"""The chapters as files: committed without outputs, listed in the table of contents, and following the
+book's conventions (learning objectives, a hidden setup cell, asserted claims, exercises with collapsed
+solutions, captioned figures with alt text)."""
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((ROOT / "book").glob("*.ipynb"))
+
+
+def toc_files():
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [toc["root"]]
+    for part in toc.get("parts", []):
+        files += [c["file"] for c in part.get("chapters", [])]
+    return files
+
+
+CHAPTERS = [ROOT / f"{f}.ipynb" for f in toc_files() if (ROOT / f"{f}.ipynb").exists()]
+
+
+def load(path):
+    return json.loads(path.read_text())
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_committed_without_outputs(path):
+    nb = load(path)
+    dirty = [i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code"
+             and (c.get("outputs") or c.get("execution_count") is not None)]
+    assert not dirty, f"{path.name}: cells {dirty} carry outputs; strip them before committing"
+    assert "widgets" not in nb.get("metadata", {}), f"{path.name}: stored widget state in metadata"
+
+
+def test_every_toc_entry_exists():
+    for f in toc_files():
+        assert (ROOT / f"{f}.ipynb").exists() or (ROOT / f"{f}.md").exists(), f"{f} is in _toc.yml but missing"
+
+
+def test_chapters_are_in_order():
+    names = [p.name for p in CHAPTERS]
+    assert names == sorted(names)
+    assert names[:2] == ["01_rnn_basics.ipynb", "02_bptt.ipynb"]
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_chapter_conventions(path):
+    nb = load(path)
+    cells = nb["cells"]
+    md = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+    code = [c for c in cells if c["cell_type"] == "code"]
+    tags = lambda c: c.get("metadata", {}).get("tags", [])
+    assert cells[0]["cell_type"] == "markdown" and "".join(cells[0]["source"]).lstrip().startswith("# ")
+    assert re.search(r"learning objectives", md, re.I), "learning objectives admonition missing"
+    setup = code[0]
+    assert "hide-input" in tags(setup) and "seed_everything" in "".join(setup["source"])
+    assert "import rnnlib" in "".join(setup["source"])
+    checks = [c for c in code if "remove-input" in tags(c) and "assert" in "".join(c["source"])]
+    assert len(checks) >= 3, "claims must be checked by asserts in remove-input cells"
+    n_ex = len(re.findall(r"```\{exercise\}", md))
+    assert n_ex >= 3, f"{n_ex} exercises, need at least 3"
+    sols = re.findall(r"```\{solution(?:-start)?\}[^\n]*\n((?::[^\n]*\n)*)", md)
+    assert len(sols) >= n_ex and all(":class: dropdown" in s for s in sols), "every solution must be collapsed"
+    assert "rnnlib.check." in "".join("".join(c["source"]) for c in code), "a coding exercise with a checker"
+    assert re.search(r"\{cite(:[pt])?\}`", md), "cite the papers through references.bib"
+    for c in code:
+        fig = c.get("metadata", {}).get("mystnb", {}).get("figure")
+        if fig:
+            assert fig.get("caption") and fig.get("name", "").startswith("fig-"), "figure needs caption and name"
+            assert c["metadata"]["mystnb"].get("image", {}).get("alt"), f"figure {fig.get('name')} needs alt text"
+    for c in code:
+        src = "".join(c["source"])
+        assert not re.search(r"^\s*(def|class) \w+", src, re.M) or "solution" in src.lower() or \
+            "exercise" in " ".join(tags(c)) or _inside_solution_or_exercise(cells, c), \
+            f"notebook defines code that belongs in rnnlib:\n{src[:200]}"
+
+
+def _inside_solution_or_exercise(cells, cell):
+    """True when ``cell`` sits between solution-start/solution-end, or right after an exercise,
+    or draws a figure for rnnlib.widgets.explore (the drawing callback is allowed in the chapter)."""
+    i = cells.index(cell)
+    src = "".join(cell["source"])
+    if "explore(" in src or "return fig" in src:
+        return True
+    for c in reversed(cells[:i]):
+        if c["cell_type"] != "markdown":
+            continue
+        text = "".join(c["source"])
+        if "{solution-end}" in text:
+            return False
+        if "{solution-start}" in text or "{exercise" in text:
+            return True
+    return False
