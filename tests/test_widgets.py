@@ -77,3 +77,19 @@ def test_bench_log(tmp_path, monkeypatch):
     explore(draw, {"scale": [1.0, 2.0], "kind": ["tanh"]}, name="demo").html()
     rec = json.loads(log.read_text())
     assert rec["notebook"] == "book/x" and rec["explorer"] == "demo" and rec["frames"] == 2
+
+
+def test_a_live_kernel_gets_the_widget_and_the_fallback():
+    """Execute a cell in a real kernel: the output carries the ipywidgets view and the static HTML."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(
+        "import matplotlib.pyplot as plt, rnnlib\n"
+        "def f(a):\n    fig, ax = plt.subplots(figsize=(2, 2)); ax.plot([0, a]); return fig\n"
+        "rnnlib.widgets.explore(f, {'a': [1.0, 2.0]})")]
+    NotebookClient(nb, timeout=120, kernel_name="python3").execute()
+    out = [o for o in nb.cells[0].outputs if o.output_type == "execute_result"][0]
+    assert "application/vnd.jupyter.widget-view+json" in out.data
+    assert "rnnlib-explorer" in out.data["text/html"]
