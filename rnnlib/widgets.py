@@ -229,5 +229,10 @@ def explore(fn: Callable, controls: dict, *, name: str | None = None, title: str
     ``fn(**params)`` must return a matplotlib Figure; ``controls`` maps every parameter of ``fn``
     to the list of values the reader may choose. Keep the grid small (every point becomes a
     frame of the static page) and ``fn`` fast (it runs on every move of a live control).
+
+    All frames are drawn here, eagerly: IPython swallows exceptions raised while an object is being
+    displayed, so drawing at display time would let a broken callback pass the build unnoticed.
     """
-    return Explorer(fn, controls, name=name, title=title, dpi=dpi, alt=alt)
+    ex = Explorer(fn, controls, name=name, title=title, dpi=dpi, alt=alt)
+    ex.frames()
+    return ex

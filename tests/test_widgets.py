@@ -29,6 +29,8 @@ def test_static_html_has_every_frame_and_distinct_images():
     assert ex.defaults() == {"scale": 1.0, "kind": "tanh"}
     assert 'data-key="1-0"' in html
     assert len(ex.latencies_ms) == 6 and ex.median_latency_ms() > 0
+    ex.html()
+    assert len(ex.latencies_ms) == 6  # frames are drawn once
 
 
 def test_mimebundle_without_kernel_is_html_only():
@@ -46,6 +48,7 @@ def test_live_widget_calls_fn_with_the_grid_values():
 
     ex = Explorer(fn, {"a": [1.0, 3.0], "b": ["tanh", "linear"]})
     w = ex.widget()
+    assert len(seen) == 1
     assert seen[-1] == (3.0, "tanh")  # drawn once on creation, at the default setting
     slider, dropdown = w.children[0].children
     slider.value = 1.0
@@ -58,9 +61,9 @@ def test_errors_in_the_callback_surface_immediately():
         raise RuntimeError("boom")
 
     with pytest.raises(RuntimeError, match="boom"):
-        explore(bad, {"scale": [1, 2]}).html()
+        explore(bad, {"scale": [1, 2]})  # raised by the call itself, not later at display time
     with pytest.raises(TypeError, match="matplotlib Figure"):
-        explore(lambda scale: 3, {"scale": [1]}).html()
+        explore(lambda scale: 3, {"scale": [1]})
 
 
 @pytest.mark.parametrize("controls, match", [({}, "controls"), ({"a": []}, r"controls\['a'\]"),
