@@ -25,7 +25,9 @@ import torch
 DATA_DIR = Path(__file__).resolve().parent.parent / "book" / "data"
 
 # name -> "module:function". Chapters register their sweeps here (one line each).
-SWEEPS: dict[str, str] = {}
+SWEEPS: dict[str, str] = {
+    "lag": "rnnlib.lag_sweep:run",  # chapter 3
+}
 
 
 def resolve(name: str):
