@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import one_of, positive
+from ._validate import in_range, one_of, positive
 
 RECURRENT = ("W_xh", "W_hh", "b_h")
 NAMES = ("W_xh", "W_hh", "b_h", "W_hy", "b_y")
@@ -107,12 +107,16 @@ class Gradients:
     ``grads``: dE/dtheta for every parameter. ``per_step``: for W_xh, W_hh and b_h, an array
     (T, *shape) whose row t is the contribution of step t (they sum to ``grads``). ``dh``: the
     total derivative dE/dh_t, shape (T + 1, B, H) (full BPTT only; None when truncated).
+    ``delta``: dE/da_t as BPTT computed it (truncated or not), shape (T, B, H). ``du``: the
+    gradient with respect to the inputs, dE/du_t = W_xh^T delta_t, shape (T, B, I).
     """
 
     loss: float
     grads: dict
     per_step: dict
     dh: np.ndarray | None
+    delta: np.ndarray | None = None
+    du: np.ndarray | None = None
 
 
 def bptt(params: dict, u: np.ndarray, target: np.ndarray, *, mask: np.ndarray | None = None,
@@ -157,12 +161,13 @@ def bptt(params: dict, u: np.ndarray, target: np.ndarray, *, mask: np.ndarray | 
                 d = (d @ W_hh) * ds[k]                                # delta_k = (W_hh^T delta_{k+1}) * sigma'(a_k)
                 delta[k] += d
     per_step = {
-        "W_hh": np.einsum("tbi,tbj->tij", delta, h[:-1]),             # delta_t h_{t-1}^T
-        "W_xh": np.einsum("tbi,tbj->tij", delta, u),                  # delta_t u_t^T
+        "W_hh": np.matmul(delta.transpose(0, 2, 1), h[:-1]),          # delta_t h_{t-1}^T, (T, H, H)
+        "W_xh": np.matmul(delta.transpose(0, 2, 1), u),               # delta_t u_t^T, (T, H, I)
         "b_h": delta.sum(1),
     }
     grads.update({k: v.sum(0) for k, v in per_step.items()})
-    return Gradients(loss=E, grads=grads, per_step=per_step, dh=dh)
+    du = delta @ params["W_xh"]                                       # dE/du_t = W_xh^T delta_t
+    return Gradients(loss=E, grads=grads, per_step=per_step, dh=dh, delta=delta, du=du)
 
 
 def contribution_matrix(params: dict, u: np.ndarray, target: np.ndarray, *,
@@ -210,3 +215,145 @@ def numerical_gradient(params: dict, u: np.ndarray, target: np.ndarray, name: st
         p_minus[name][idx] -= eps
         g[idx] = (loss(p_plus, u, target, **kw) - loss(p_minus, u, target, **kw)) / (2 * eps)
     return g
+
+
+# --- the Jacobian product inside BPTT ----------------------------------------------------------
+
+def jacobian_product(params: dict, u: np.ndarray, t: int, k: int, *, activation: str = "tanh",
+                     h0: np.ndarray | None = None) -> np.ndarray:
+    """dh_t/dh_k = prod_{i=t}^{k+1} diag(sigma'(a_i)) W_hh for every sequence, shape (B, H, H).
+
+    States are numbered as in ``forward``: h_0 is the initial state and h_t follows input u_t,
+    so 0 <= k <= t <= T. The factor of step i is the Jacobian dh_i/dh_{i-1}; the latest step
+    stands on the left. For t == k the product is empty and the result is the identity.
+    """
+    _check_inputs(params, u)
+    T, B, _ = u.shape
+    t = int(in_range("t", t, 0, T))
+    k = int(in_range("k", k, 0, t))
+    _, dsigma = activation_fn(activation)
+    a = forward(params, u, h0=h0, activation=activation)["a"]         # a[i - 1] is a_i
+    H = params["W_hh"].shape[0]
+    J = np.broadcast_to(np.eye(H), (B, H, H)).copy()
+    for i in range(k + 1, t + 1):
+        step = dsigma(a[i - 1])[:, :, None] * params["W_hh"]         # dh_i/dh_{i-1} = diag(sigma'(a_i)) W_hh
+        J = step @ J                                                  # later steps multiply from the left
+    return J
+
+
+def relative_error(a: np.ndarray, b: np.ndarray) -> float:
+    """max |a - b| / max |b| (0 when both are zero): a size-aware distance for gradient checks."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if a.shape != b.shape:
+        raise ValueError(f"a and b must have the same shape, got {a.shape} and {b.shape}")
+    scale = np.max(np.abs(b)) if b.size else 0.0
+    diff = np.max(np.abs(a - b)) if a.size else 0.0
+    if scale == 0.0:
+        return 0.0 if diff == 0.0 else float("inf")
+    return float(diff / scale)
+
+
+# --- what BPTT costs ---------------------------------------------------------------------------
+
+def stored_bytes(fw: dict) -> int:
+    """Bytes of the arrays that ``forward`` keeps for the backward pass (a, h and y)."""
+    return int(sum(np.asarray(v).nbytes for v in fw.values()))
+
+
+def bptt_cost(lengths, *, n_in: int = 1, n_hidden: int = 32, n_out: int = 1, batch_size: int = 16,
+              repeats: int = 3, seed: int = 0) -> dict:
+    """Measure forward + full BPTT on random problems of each length T in ``lengths``.
+
+    Returns {"T": (n,), "seconds": (n,), "stored_bytes": (n,)}: the fastest of ``repeats`` timings
+    of :func:`bptt` (the minimum is the least disturbed by other work on the machine), and the
+    bytes of the activations the forward pass stores for the backward pass (float64).
+    """
+    import time
+
+    lengths = [positive("lengths", T, integer=True) for T in lengths]
+    repeats = positive("repeats", repeats, integer=True)
+    rng = np.random.default_rng(seed)
+    params = init_params(n_in, n_hidden, n_out, seed=seed)
+    seconds, nbytes = [], []
+    for T in lengths:
+        u = rng.normal(size=(T, batch_size, n_in))
+        target = rng.normal(size=(T, batch_size, n_out))
+        best = np.inf
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            bptt(params, u, target)
+            best = min(best, time.perf_counter() - t0)
+        seconds.append(best)
+        nbytes.append(stored_bytes(forward(params, u)))
+    return {"T": np.array(lengths), "seconds": np.array(seconds), "stored_bytes": np.array(nbytes)}
+
+
+def autograd_saved_bytes(model, u) -> int:
+    """Bytes of the distinct tensors torch autograd saves for the backward pass of ``model(u)``.
+
+    Counted with ``torch.autograd.graph.saved_tensors_hooks``; tensors that share storage (the
+    weights, which every step reuses, or slices of the input) count once, with their storage.
+    """
+    import torch
+
+    storages: dict[int, int] = {}
+
+    def pack(t):
+        s = t.untyped_storage()
+        storages[s.data_ptr()] = s.nbytes()
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        model(u)
+    return int(sum(storages.values()))
+
+
+# --- training with full or truncated BPTT --------------------------------------------------------
+
+def lag_batch(lag: int, batch_size: int, *, length: int | None = None, seed: int = 0):
+    """A batch of ``rnnlib.tasks.LagTask`` as numpy arrays for this module's squared loss.
+
+    Returns (u (T, B, 1) in {-1, +1}, target (T, B, 1), mask (T, B)): only the last step is
+    scored, and its target is the input bit ``lag`` steps earlier, u_{T-lag}, as +-1.
+    """
+    import torch
+
+    from .tasks import LagTask
+
+    task = LagTask(lag, length=length)
+    u, bits = task.sample(positive("batch_size", batch_size, integer=True),
+                          torch.Generator().manual_seed(seed))
+    u = u.double().numpy()
+    target = np.zeros_like(u)
+    target[-1] = 2 * bits.double().numpy() - 1                        # y*_T = u_{T-lag}
+    mask = np.zeros(u.shape[:2])
+    mask[-1] = 1
+    return u, target, mask
+
+
+def train_lag(lag: int, *, truncate: int | None = None, length: int | None = None, n_hidden: int = 16,
+              steps: int = 1000, lr: float = 0.1, batch_size: int = 20, spectral_radius: float = 0.9,
+              eval_every: int = 100, eval_size: int = 500, seed: int = 0) -> dict:
+    """Plain SGD on the lag task with this module's (full or truncated) BPTT; tanh units.
+
+    Returns {"steps": (n,), "error": (n,), "loss": (steps,), "params": final weights}. The error
+    is the fraction of ``eval_size`` fresh sequences whose last output has the wrong sign
+    (0.5 is chance). Every batch is drawn with its own seed, so runs are reproducible.
+    """
+    steps = positive("steps", steps, integer=True)
+    positive("lr", lr)
+    eval_every = positive("eval_every", eval_every, integer=True)
+    params = init_params(1, n_hidden, 1, spectral_radius=spectral_radius, seed=seed)
+    u_ev, t_ev, _ = lag_batch(lag, eval_size, length=length, seed=10_000_019 + seed)
+    rec_steps, errors, losses = [], [], []
+    for step in range(1, steps + 1):
+        u, target, mask = lag_batch(lag, batch_size, length=length, seed=seed * 1_000_003 + step)
+        g = bptt(params, u, target, mask=mask, truncate=truncate)
+        losses.append(g.loss)
+        for name in NAMES:
+            params[name] -= lr * g.grads[name]                        # theta <- theta - lr dE/dtheta
+        if step % eval_every == 0 or step == steps:
+            y = forward(params, u_ev)["y"][-1]
+            rec_steps.append(step)
+            errors.append(float(np.mean(np.sign(y) != t_ev[-1])))
+    return {"steps": np.array(rec_steps), "error": np.array(errors), "loss": np.array(losses), "params": params}

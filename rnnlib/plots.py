@@ -76,47 +76,101 @@ def plot_training(result, *, axes=None, label: str | None = None, color=None):
     return fig
 
 
-def unrolled_graph(ax, T: int = 4, *, folded: bool = True, labels=("u", "h", "y"), highlight_path: bool = False):
+def unrolled_graph(ax, T: int = 4, *, folded: bool = True, labels=("u", "h", "y"), highlight_path: bool = False,
+                   losses: bool = False, truncate: int | None = None):
     """Draw an RNN folded (a loop) and unrolled over ``T`` steps, with the shared weights labelled.
 
-    With ``highlight_path`` the backward path from y_T to h_1 is drawn in red (BPTT's Jacobian product).
+    Every horizontal arrow of the unrolled chain is the same matrix W_hh (drawn in one colour), every
+    input arrow W_xh and every output arrow W_hy. ``losses`` adds the per-step losses E_t above the
+    outputs. ``highlight_path`` draws BPTT's backward path from the last loss (or output) back to h_0 in red:
+    the chain of Jacobians dh_t/dh_{t-1}. With ``truncate=k`` that path stops after k recurrent steps,
+    marked by a cut, and the steps it no longer reaches are drawn grey and dashed. Returns ``ax``.
     """
+    from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
+
+    T = int(T)
+    if not 1 <= T <= 10:
+        raise ValueError(f"T must be an integer in [1, 10], got {T!r}")
+    if truncate is not None and (int(truncate) != truncate or truncate < 0):
+        raise ValueError(f"truncate must be None or an integer >= 0, got {truncate!r}")
     u, h, y = labels
+    blue, red, grey, black = COLORS["blue"], COLORS["red"], COLORS["grey"], COLORS["black"]
+    dx, r, ys = 1.75, 0.34, {"u": -1.45, "h": 0.0, "y": 1.45, "E": 2.75}
     ax.set_axis_off()
     ax.set_aspect("equal")
-    box = dict(boxstyle="round,pad=0.3", fc="white", ec=COLORS["black"])
-    hbox = dict(boxstyle="round,pad=0.3", fc="#dbe9f6", ec=COLORS["blue"])
-    x0 = 0.0
-    arrow = dict(arrowstyle="->", color=COLORS["black"], lw=1.1)
+
+    def node(x, row, text, *, kind="plain"):
+        yy = ys[row]
+        if kind == "state":
+            p = Circle((x, yy), r, fc="#dbe9f6", ec=blue, lw=1.3)
+        elif kind == "init":
+            p = Circle((x, yy), r, fc="white", ec=grey, lw=1.1, ls="--")
+        else:
+            p = FancyBboxPatch((x - r * 0.85, yy - r * 0.75), 1.7 * r, 1.5 * r, boxstyle="round,pad=0.02,rounding_size=0.12",
+                               fc="#fff4d6" if row == "E" else "white", ec=black, lw=1.0)
+        ax.add_patch(p)
+        ax.text(x, yy, text, ha="center", va="center", fontsize=11 if kind != "plain" else 10, zorder=5)
+        return p
+
+    def arrow(pa, pb, *, color=black, lw=1.1, ls="-", rad=0.0, style="-|>", A=None, B=None, z=2):
+        ax.add_patch(FancyArrowPatch(pa, pb, patchA=A, patchB=B, arrowstyle=style, mutation_scale=9, color=color,
+                                     lw=lw, ls=ls, connectionstyle=f"arc3,rad={rad}", shrinkA=1, shrinkB=1, zorder=z))
+
+    x_end = 0.0
     if folded:
-        ax.text(0, 0, f"${h}$", ha="center", va="center", bbox=hbox, fontsize=11)
-        ax.text(0, -1.3, f"${u}_t$", ha="center", va="center", bbox=box, fontsize=10)
-        ax.text(0, 1.3, f"${y}_t$", ha="center", va="center", bbox=box, fontsize=10)
-        ax.annotate("", (0, -0.35), (0, -1.0), arrowprops=arrow)
-        ax.annotate("", (0, 1.0), (0, 0.35), arrowprops=arrow)
-        ax.annotate("", (0.32, 0.1), (0.32, -0.1), arrowprops=dict(arrowstyle="->", color=COLORS["blue"], lw=1.3,
-                                                                   connectionstyle="arc3,rad=-2.2"))
-        ax.text(0.95, 0, r"$W_{hh}$", color=COLORS["blue"], va="center", fontsize=9)
-        ax.text(2.0, 0, "=", fontsize=16, ha="center", va="center")
-        x0 = 3.0
+        hn = node(0.0, "h", f"${h}_t$", kind="state")
+        un, yn = node(0.0, "u", f"${u}_t$"), node(0.0, "y", f"${y}_t$")
+        arrow((0, ys["u"]), (0, 0), A=un, B=hn)
+        arrow((0, 0), (0, ys["y"]), A=hn, B=yn)
+        ax.text(0.1, -0.78, r"$W_{xh}$", fontsize=8, color=grey)
+        ax.text(0.1, 0.62, r"$W_{hy}$", fontsize=8, color=grey)
+        # self-loop on the right of the state: leaves at +35 degrees, comes back at -35 degrees
+        c, s = np.cos(np.radians(40)), np.sin(np.radians(40))
+        arrow((r * c, r * s), (r * c, -r * s), color=blue, lw=1.4, rad=-2.4)
+        ax.text(1.0, 0.0, r"$W_{hh}$", color=blue, fontsize=9, va="center")
+        if losses:
+            en = node(0.0, "E", "$E_t$")
+            arrow((0, ys["y"]), (0, ys["E"]), A=yn, B=en)
+        ax.annotate("", (2.55, 0), (1.65, 0), arrowprops=dict(arrowstyle="-|>", lw=2.2, color=grey, mutation_scale=14))
+        ax.text(2.1, 0.22, "unroll", ha="center", va="bottom", fontsize=8, color=grey)
+        x_end = 2.4
+    x0 = x_end + 0.9                                                     # position of h_0
+    xs = [x0 + dx * t for t in range(T + 1)]
+    hs = [node(xs[0], "h", f"${h}_0$", kind="init")]
+    ins, outs = [None], [None]
+    reach = T if truncate is None else max(T - int(truncate), 1)         # earliest state the red path reaches
     for t in range(1, T + 1):
-        x = x0 + 1.8 * (t - 1)
-        ax.text(x, 0, f"${h}_{t}$", ha="center", va="center", bbox=hbox, fontsize=11)
-        ax.text(x, -1.3, f"${u}_{t}$", ha="center", va="center", bbox=box, fontsize=10)
-        ax.text(x, 1.3, f"${y}_{t}$", ha="center", va="center", bbox=box, fontsize=10)
-        ax.annotate("", (x, -0.35), (x, -1.0), arrowprops=arrow)
-        ax.annotate("", (x, 1.0), (x, 0.35), arrowprops=arrow)
-        ax.text(x + 0.12, -0.7, r"$W_{xh}$", fontsize=7, color=COLORS["grey"])
-        ax.text(x + 0.12, 0.62, r"$W_{hy}$", fontsize=7, color=COLORS["grey"])
-        left = x - 1.8 if t > 1 else x - 1.4
-        ax.annotate("", (x - 0.38, 0), (left + (0.38 if t > 1 else 0), 0),
-                    arrowprops=dict(arrowstyle="->", color=COLORS["blue"], lw=1.3))
-        ax.text(x - 0.9, 0.15, r"$W_{hh}$", color=COLORS["blue"], fontsize=8, ha="center")
-        if highlight_path and t > 1:
-            ax.annotate("", (x - 1.8 + 0.38, -0.18), (x - 0.38, -0.18),
-                        arrowprops=dict(arrowstyle="->", color=COLORS["red"], lw=1.6))
-    if T >= 1:
-        ax.text(x0 - 1.4, 0.0, "$h_0$", ha="right", va="center", fontsize=10)
-    ax.set_xlim(-0.8 if folded else x0 - 2.0, x0 + 1.8 * (T - 1) + 0.8)
-    ax.set_ylim(-1.8, 1.8)
+        x = xs[t]
+        hs.append(node(x, "h", f"${h}_{{{t}}}$", kind="state"))
+        ins.append(node(x, "u", f"${u}_{{{t}}}$"))
+        outs.append(node(x, "y", f"${y}_{{{t}}}$"))
+        arrow((x, ys["u"]), (x, 0), A=ins[t], B=hs[t])
+        arrow((x, 0), (x, ys["y"]), A=hs[t], B=outs[t])
+        if t == 1 or not highlight_path:                                 # fewer labels beside a red path
+            ax.text(x + 0.09, -0.8, r"$W_{xh}$", fontsize=7, color=grey)
+            ax.text(x + 0.09, 0.6, r"$W_{hy}$", fontsize=7, color=grey)
+        arrow((xs[t - 1], 0.05), (x, 0.05), A=hs[t - 1], B=hs[t], color=blue, lw=1.5)
+        ax.text((xs[t - 1] + x) / 2, 0.13, r"$W_{hh}$", color=blue, fontsize=8, ha="center", va="bottom")
+        if losses:
+            en = node(x, "E", f"$E_{{{t}}}$")
+            arrow((x, ys["y"]), (x, ys["E"]), A=outs[t], B=en)
+    if highlight_path:
+        top = ys["E"] if losses else ys["y"]
+        xT = xs[T] + 0.5
+        # from the last loss (or output) down to h_T, drawn beside the forward arrows
+        arrow((xT, top), (xT - 0.16, 0.0), color=red, lw=1.7, rad=-0.25, z=3)
+        for t in range(T, 0, -1):
+            inside = truncate is None or t - 1 >= T - int(truncate)
+            arrow((xs[t], -0.12), (xs[t - 1], -0.12), A=hs[t], B=hs[t - 1], z=3,
+                  color=red if inside else grey, lw=1.7 if inside else 1.0, ls="-" if inside else (0, (3, 2)))
+        if truncate is not None and int(truncate) < T:
+            xc = (xs[reach] + xs[reach - 1]) / 2
+            ax.plot([xc, xc], [-0.55, -0.02], color=red, lw=2.0, zorder=4)
+            ax.text(xc, -0.62, f"cut, $k={int(truncate)}$", ha="center", va="top", fontsize=8, color=red)
+        t_lab = T if T > 1 else 1
+        ax.text((xs[t_lab] + xs[t_lab - 1]) / 2, -0.22,
+                rf"$\partial {h}_{{{t_lab}}}/\partial {h}_{{{t_lab - 1}}}$", color=red, fontsize=7.5,
+                ha="center", va="top")
+    ax.set_xlim(-0.7 if folded else x0 - 0.7, xs[-1] + 0.9)
+    ax.set_ylim(ys["u"] - 0.6, (ys["E"] if losses else ys["y"]) + 0.6)
     return ax

@@ -143,3 +143,133 @@ def test_bad_arguments_name_the_parameter():
         bptt.init_params(2, 3, 1, spectral_radius=-1)
     with pytest.raises(ValueError, match="params is missing"):
         bptt.forward({"W_hh": params["W_hh"]}, u)
+
+
+# --- input gradients, the Jacobian product, cost and truncated training (chapter 2) ---------------
+
+def test_input_gradient_equals_autograd():
+    params, u, target, mask = problem(8)
+    ours = bptt.bptt(params, u, target, mask=mask)
+    model = ElmanRNN.from_numpy(params, readout="all")
+    ut = torch.tensor(u, requires_grad=True)
+    y, _ = model(ut)
+    E = 0.5 * (torch.tensor(mask)[..., None] * (y - torch.tensor(target)) ** 2).sum() / u.shape[1]
+    E.backward()
+    np.testing.assert_allclose(ours.du, ut.grad.numpy(), rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(ours.delta.sum(1), ours.per_step["b_h"], rtol=1e-12)
+
+
+@settings(max_examples=30, deadline=None)
+@given(lag=st.integers(1, 9), k=st.integers(0, 9), seed=st.integers(0, 1000))
+def test_truncated_input_gradient_vanishes_exactly_beyond_the_window(lag, k, seed):
+    """Last-step loss: with truncate=k the gradient reaches u_{T-k}, ..., u_T and nothing earlier."""
+    u, target, mask = bptt.lag_batch(lag, 4, seed=seed)
+    params = bptt.init_params(1, 6, 1, scale=1.2, seed=seed)
+    T = u.shape[0]
+    cause = T - 1 - lag
+    g = bptt.bptt(params, u, target, mask=mask, truncate=k)
+    full = bptt.bptt(params, u, target, mask=mask)
+    reached = np.any(g.du[:, :, 0] != 0, axis=1)
+    assert not reached[: max(T - 1 - k, 0)].any()                 # exactly zero before the window
+    assert reached[max(T - 1 - k, 0):].all()
+    assert (np.all(g.du[cause] == 0)) == (lag > k)
+    assert np.all(full.du[cause] != 0)
+    if lag <= k:
+        np.testing.assert_allclose(g.du[cause], full.du[cause], rtol=1e-12)
+
+
+def test_lag_batch_target_is_the_input_lag_steps_back():
+    u, target, mask = bptt.lag_batch(3, 50, length=9, seed=4)
+    assert u.shape == (9, 50, 1) and target.shape == (9, 50, 1) and mask.shape == (9, 50)
+    np.testing.assert_array_equal(target[-1], u[9 - 1 - 3])
+    assert mask[-1].all() and not mask[:-1].any()
+    assert set(np.unique(u)) == {-1.0, 1.0}
+
+
+@pytest.mark.parametrize("activation", ["tanh", "sigmoid"])
+@pytest.mark.parametrize("t, k", [(5, 1), (6, 0), (3, 3), (4, 2)])
+def test_jacobian_product_equals_autograd(activation, t, k):
+    rng = np.random.default_rng(t * 10 + k)
+    params = bptt.init_params(2, 4, 1, scale=1.4, seed=k)
+    params["b_h"] = rng.normal(0, 0.5, 4)
+    u = rng.normal(size=(6, 3, 2))
+    J = bptt.jacobian_product(params, u, t, k, activation=activation)
+    model = ElmanRNN.from_numpy(params, activation=activation)
+    ut = torch.tensor(u)
+    with torch.no_grad():
+        hk = model.states(ut)[k]
+    for b in range(3):
+        def run(h):
+            h = h[None]
+            for i in range(k, t):
+                h = model.step(h, ut[i, b:b + 1])
+            return h[0]
+        ref = torch.autograd.functional.jacobian(run, hk[b]).numpy()
+        np.testing.assert_allclose(J[b], ref, rtol=1e-10, atol=1e-14)
+    if t == k:
+        np.testing.assert_array_equal(J, np.broadcast_to(np.eye(4), J.shape))
+
+
+def test_jacobian_product_chains_and_bad_arguments():
+    rng = np.random.default_rng(1)
+    params = bptt.init_params(1, 3, 1, seed=2)
+    u = rng.normal(size=(7, 2, 1))
+    J72, J20 = bptt.jacobian_product(params, u, 7, 2), bptt.jacobian_product(params, u, 2, 0)
+    np.testing.assert_allclose(J72 @ J20, bptt.jacobian_product(params, u, 7, 0), rtol=1e-12, atol=1e-15)
+    with pytest.raises(ValueError, match="t must be in"):
+        bptt.jacobian_product(params, u, 8, 0)
+    with pytest.raises(ValueError, match="k must be in"):
+        bptt.jacobian_product(params, u, 3, 4)
+
+
+def test_relative_error():
+    b = np.array([1.0, -4.0, 2.0])
+    assert bptt.relative_error(b + np.array([0, 0.004, 0]), b) == pytest.approx(1e-3)
+    assert bptt.relative_error(b, b) == 0.0
+    assert bptt.relative_error(np.zeros(2), np.zeros(2)) == 0.0
+    assert bptt.relative_error(np.ones(2), np.zeros(2)) == float("inf")
+    with pytest.raises(ValueError, match="a and b"):
+        bptt.relative_error(np.ones(2), np.ones(3))
+
+
+def test_bptt_cost_memory_is_exactly_linear_in_T():
+    B, H, O = 4, 8, 2
+    c = bptt.bptt_cost([3, 6, 12], n_in=3, n_hidden=H, n_out=O, batch_size=B, repeats=1)
+    np.testing.assert_array_equal(c["T"], [3, 6, 12])
+    # a (T,B,H) + h (T+1,B,H) + y (T,B,O), float64
+    np.testing.assert_array_equal(c["stored_bytes"], [8 * B * ((2 * T + 1) * H + T * O) for T in (3, 6, 12)])
+    assert np.all(c["seconds"] > 0)
+    with pytest.raises(ValueError, match="lengths"):
+        bptt.bptt_cost([0, 5])
+    with pytest.raises(ValueError, match="repeats"):
+        bptt.bptt_cost([5], repeats=0)
+
+
+def test_autograd_saves_two_states_and_one_input_per_step():
+    B, H, I = 5, 6, 2
+    model = ElmanRNN(I, H, 1, dtype=torch.float64, seed=0)
+    sizes = [bptt.autograd_saved_bytes(model, torch.zeros(T, B, I, dtype=torch.float64)) for T in (4, 8, 16)]
+    # per step: h_{t-1} (for dE/dW_hh), h_t (for tanh') and u_t, all float64
+    per_step = 8 * (2 * B * H + B * I)
+    assert sizes[1] - sizes[0] == 4 * per_step
+    assert sizes[2] - sizes[1] == 8 * per_step
+
+
+def test_train_lag_is_reproducible_and_bad_arguments():
+    r1 = bptt.train_lag(2, steps=6, eval_every=3, eval_size=20, seed=3)
+    r2 = bptt.train_lag(2, steps=6, eval_every=3, eval_size=20, seed=3)
+    np.testing.assert_array_equal(r1["loss"], r2["loss"])
+    np.testing.assert_array_equal(r1["steps"], [3, 6])
+    assert r1["loss"].shape == (6,) and np.all((0 <= r1["error"]) & (r1["error"] <= 1))
+    with pytest.raises(ValueError, match="steps"):
+        bptt.train_lag(2, steps=0)
+    with pytest.raises(ValueError, match="lr"):
+        bptt.train_lag(2, lr=-1.0)
+
+
+@pytest.mark.slow
+def test_full_bptt_learns_a_lag_that_truncation_cannot():
+    full = bptt.train_lag(8, steps=800, eval_every=800, seed=0)
+    cut = bptt.train_lag(8, truncate=2, steps=800, eval_every=800, seed=0)
+    assert full["error"][-1] < 0.05
+    assert cut["error"][-1] > 0.2
