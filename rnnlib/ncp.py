@@ -29,6 +29,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ._validate import one_of, positive
+from .ltc_fused import fused_states
 from .wiring import FullyConnected, Wiring
 
 # uniform initialisation ranges of ncps (the order is the order of the draws)
@@ -92,6 +93,7 @@ class LTC(nn.Module):
         self.input_mapping = one_of("input_mapping", input_mapping, ("affine", "linear", "none"))
         self.output_mapping = one_of("output_mapping", output_mapping, ("affine", "linear", "none"))
         self.readout = one_of("readout", readout, ("all", "last"))
+        self.fast_backward = True   # fused solver with gradients: one autograd node (rnnlib.ltc_fused)
 
         gen = torch.Generator().manual_seed(int(seed))
         N, S = self.units, n_in
@@ -226,6 +228,14 @@ class LTC(nn.Module):
         dts = self._timespans(timespans, T, B, u)
         c = self.constants()
         g_sens, a_sens = self.sensory_drive(u)                  # (T, B, N): all input steps at once
+        if self.solver == "fused" and self.fast_backward and torch.is_grad_enabled():
+            # the same sub-steps as `step`, as one autograd node with a hand-written backward (ltc_fused)
+            span = dts if torch.is_tensor(dts) else dts[0]      # a float, or (T, B, 1) per sample
+            cm_t = c["cm"] / span * self.ode_unfolds            # C / dt: (N,), or (T, B, N) per sample
+            num = c["gleak_vleak"] + a_sens                     # g_leak v_leak + sensory E-drive
+            den = cm_t + c["gleak"] + g_sens + self.epsilon     # C/dt + g_leak + sensory conductance + eps
+            hs = fused_states(v, cm_t, num, den, c["w"], c["w_erev"], c["sigma"], c["sigma_mu"], self.ode_unfolds)
+            return torch.cat([v.unsqueeze(0), hs])
         out = [v]
         for t in range(T):
             v = self.step(v, c, g_sens[t], a_sens[t], dts[t])

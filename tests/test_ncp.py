@@ -282,3 +282,35 @@ def test_cfc_bad_arguments():
         CfC(2, 0)
     with pytest.raises(ValueError, match="u must have shape"):
         CfC(2, 4)(torch.zeros(3, 1, 5))
+
+
+# ------------------------------------------------------------------- the hand-written backward (ltc_fused)
+@pytest.mark.parametrize("ts", [None, 0.4, "per-sample"])
+def test_fast_backward_equals_autograd_through_the_step(ts):
+    model = LTC(3, W.AutoNCP(12, 2, seed=5), seed=1, ode_unfolds=4).double()
+    gen = torch.Generator().manual_seed(0)
+    u = torch.randn(7, 4, 3, generator=gen, dtype=torch.float64, requires_grad=True)
+    h0 = torch.randn(4, 12, generator=gen, dtype=torch.float64, requires_grad=True)
+    tsv = 0.2 + torch.rand(7, 4, 1, generator=gen, dtype=torch.float64) if ts == "per-sample" else ts
+    results = []
+    for fast in (True, False):
+        model.fast_backward = fast
+        model.zero_grad()
+        u.grad = h0.grad = None
+        y, h = model(u, h0, timespans=tsv)
+        (y.sin().sum() + h[3].square().sum()).backward()
+        results.append([y.detach(), u.grad, h0.grad] + [p.grad for p in model.parameters()])
+    for fast, slow in zip(*results):
+        assert torch.allclose(fast, slow, atol=1e-12, rtol=1e-10)
+
+
+def test_fast_backward_gradcheck():
+    from rnnlib.ltc_fused import fused_states
+    gen = torch.Generator().manual_seed(1)
+    B, N, T, K = 2, 4, 3, 2
+    args = [torch.rand(*shape, generator=gen, dtype=torch.float64) + lo for shape, lo in
+            [((B, N), -0.5), ((N,), 0.5), ((T, B, N), 0.0), ((T, B, N), 1.0),
+             ((N, N), 0.1), ((N, N), -0.5), ((N, N), 3.0), ((N, N), 1.0)]]
+    for a in args:
+        a.requires_grad_(True)
+    assert torch.autograd.gradcheck(lambda *xs: fused_states(*xs, K), args)
