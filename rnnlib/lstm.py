@@ -271,6 +271,19 @@ class LSTM(_Sequence):
         hs, cs = torch.stack(hs), torch.stack(cs)
         return self._read(hs), (hs, cs)
 
+    def gate_trajectory(self, u: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor] | None = None) -> dict:
+        """Every gate over a whole sequence: dict of ``(T, B, H)`` tensors i, f, g, o, c, h (no gradient)."""
+        self._check_sequence(u, self.cell.n_in)
+        h, c = self.cell.init_state(u[0]) if state is None else state
+        out = {k: [] for k in ("i", "f", "g", "o", "c", "h")}
+        with torch.no_grad():
+            for t in range(u.shape[0]):
+                v = self.cell.gate_values(u[t], (h, c))
+                h, c = v["h"], v["c"]
+                for k in out:
+                    out[k].append(v[k])
+        return {k: torch.stack(v) for k, v in out.items()}
+
     @classmethod
     def from_torch(cls, module: nn.LSTM, head: nn.Linear | None = None, *, readout: str = "last") -> "LSTM":
         """An ``LSTM`` with the weights of a one-layer ``nn.LSTM`` (and of a linear ``head``, if given)."""

@@ -69,3 +69,60 @@ class LagTask:
     def error(self, y: torch.Tensor, target: torch.Tensor) -> float:
         """Fraction of sequences whose sign is wrong."""
         return float(((y > 0).to(target.dtype) != target).float().mean())
+
+
+@dataclass
+class RecentPastTask:
+    """Lane keeping, abstracted: the answer depends on the last few inputs only, older ones are noise.
+
+    Every step carries an observation ``u_t = x_t + e_t``: a small signal ``x_t ~ N(0, signal²)`` plus
+    rare large events ``e_t = ±event_size`` (probability ``event_rate`` per step; a gust of wind, a
+    pothole). The target at every step is the mean of the last ``window`` observations,
+
+        y*_t = (u_t + u_{t-1} + ... + u_{t-window+1}) / window        (u = 0 before the start),
+
+    so an event matters for ``window`` steps and must be forgotten afterwards: a model that keeps it
+    longer answers wrongly later (the NCP blog's "price of remembering", chapter 5). Loss: mean squared
+    error over every step; ``error``: the fraction of steps whose answer is off by more than
+    ``tolerance``. ``u`` and the target are (T, B, 1).
+    """
+
+    length: int = 50
+    window: int = 3
+    event_rate: float = 0.05
+    event_size: float = 4.0
+    signal: float = 0.5
+    tolerance: float = 0.2
+
+    n_in: int = 1
+    n_out: int = 1
+    readout: str = "all"
+
+    def __post_init__(self):
+        self.length = positive("length", self.length, integer=True)
+        self.window = positive("window", self.window, integer=True)
+        in_range("window", self.window, 1, self.length)
+        in_range("event_rate", self.event_rate, 0.0, 1.0)
+        positive("event_size", self.event_size, allow_zero=True)
+        positive("signal", self.signal, allow_zero=True)
+        positive("tolerance", self.tolerance)
+
+    def sample(self, batch_size: int, generator: torch.Generator | None = None):
+        """u (T, B, 1) observations; target (T, B, 1) the mean of the last ``window`` of them."""
+        positive("batch_size", batch_size, integer=True)
+        shape = (self.length, batch_size, 1)
+        x = self.signal * torch.randn(shape, generator=generator)                      # x_t ~ N(0, signal²)
+        hit = torch.rand(shape, generator=generator) < self.event_rate                 # an event with prob. p
+        sign = 2 * torch.randint(0, 2, shape, generator=generator).float() - 1
+        u = x + hit.float() * sign * self.event_size                                   # u_t = x_t + e_t
+        delayed = [torch.cat([torch.zeros_like(u[:k]), u[:self.length - k]]) for k in range(self.window)]
+        target = torch.stack(delayed).sum(0) / self.window                             # mean of u_{t-k}, k < w
+        return u, target
+
+    def loss(self, y: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """Mean squared error over every step and sequence."""
+        return F.mse_loss(y, target.to(y.dtype))
+
+    def error(self, y: torch.Tensor, target: torch.Tensor) -> float:
+        """Fraction of (step, sequence) answers off by more than ``tolerance``."""
+        return float(((y - target.to(y.dtype)).abs() > self.tolerance).float().mean())

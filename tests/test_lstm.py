@@ -199,3 +199,13 @@ def test_bad_inputs():
         set_forget_bias(nn.GRU(2, 3), 1.0)
     with pytest.raises(ValueError, match="seed"):
         LSTM(2, 3, seed=-1)
+
+
+def test_gate_trajectory_replays_the_forward_pass():
+    model = LSTM(2, 3, 1, seed=0, dtype=torch.float64)
+    u = torch.randn(6, 4, 2, dtype=torch.float64)
+    _, (hs, cs) = model(u)
+    tr = model.gate_trajectory(u)
+    assert tr["f"].shape == (6, 4, 3)
+    assert torch.allclose(tr["h"], hs[1:], atol=1e-14) and torch.allclose(tr["c"], cs[1:], atol=1e-14)
+    assert torch.allclose(tr["c"][1:], tr["f"][1:] * tr["c"][:-1] + tr["i"][1:] * tr["g"][1:], atol=1e-14)
