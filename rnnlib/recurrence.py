@@ -1,0 +1,448 @@
+"""The recurrence, its dynamics, and what a state saves over a window (chapter 1).
+
+A recurrent model is one update rule applied again and again,
+
+    x_t = F(x_{t-1}, u_t, theta),        t = 1, ..., T,
+
+and the Elman network is the case F(h, u, theta) = tanh(W_hh h + W_xh u + b_h). This module has
+
+* ``run_recurrence`` (any F, numpy or torch) and ``elman_update`` (the Elman F, with the parameter
+  names of ``rnnlib.rnn.ElmanRNN``);
+* the autonomous network ``h_t = Phi(h_{t-1}) = tanh(W h_{t-1} + b)`` as a discrete dynamical system:
+  ``random_weights`` with a weight scale g (W_ij ~ N(0, g^2 / n), so the spectral radius is close to g),
+  ``trajectory``, ``map_jacobian``, fixed points by plain iteration and by Newton's method
+  (``fixed_point_iteration``, ``newton_step``, ``newton_fixed_point``, ``find_fixed_points``), their
+  stability from the eigenvalues of the Jacobian, the largest Lyapunov exponent, and ``attractor``,
+  which names what a trajectory settles on (fixed point, cycle, chaos);
+* ``scalar_fixed_points``: the same questions for one unit, x = tanh(w x + b), in closed-ish form;
+* ``memory_function``: how much of the input k steps back a linear read-out of the state still
+  recovers (the state as a lossy, fixed-size summary of the past);
+* ``plot_dynamics`` and ``plot_scalar_map``: the chapter's figures of trajectories and fixed points.
+
+The cost of a window model against a recurrent one lives in ``rnnlib.context_cost``.
+
+Dynamics are numpy float64 with row vectors, h of shape (..., n), so code computes ``h @ W.T``.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Callable
+
+import numpy as np
+import torch
+
+from ._validate import in_range, one_of, positive
+
+__all__ = ["run_recurrence", "elman_update", "random_weights", "autonomous_map", "trajectory", "map_jacobian",
+           "FixedPoint", "fixed_point_iteration", "newton_step", "newton_fixed_point", "find_fixed_points",
+           "lyapunov_exponent", "attractor", "scalar_fixed_points", "memory_function", "plot_dynamics",
+           "plot_scalar_map"]
+
+
+# --- the generic recurrence ------------------------------------------------------------------------
+
+def run_recurrence(F: Callable, x0, inputs, theta=None):
+    """Apply ``x_t = F(x_{t-1}, u_t, theta)`` along ``inputs`` (T, ...) and return every state.
+
+    The result has shape (T + 1, *x0.shape) with x_0 first; it is a torch tensor when ``x0`` is one,
+    a numpy array otherwise. The same F, and the same theta, are used at every step.
+    """
+    if not callable(F):
+        raise ValueError(f"F must be callable as F(x, u, theta), got {F!r}")
+    xs = [x0]
+    x = x0
+    for u_t in inputs:
+        x = F(x, u_t, theta)                       # x_t = F(x_{t-1}, u_t, theta)
+        xs.append(x)
+    return torch.stack(xs) if isinstance(x0, torch.Tensor) else np.stack([np.asarray(v) for v in xs])
+
+
+def elman_update(h, u, theta: dict):
+    """The Elman F: ``h_t = tanh(W_hh h_{t-1} + W_xh u_t + b_h)`` for h (..., H), u (..., I).
+
+    ``theta`` holds ``W_hh`` (H, H), ``W_xh`` (H, I) and ``b_h`` (H,), as in ``ElmanRNN.numpy_params()``.
+    """
+    tanh = torch.tanh if isinstance(h, torch.Tensor) else np.tanh
+    return tanh(h @ theta["W_hh"].T + u @ theta["W_xh"].T + theta["b_h"])
+
+
+# --- the autonomous network as a dynamical system -----------------------------------------------------
+
+def random_weights(n: int, scale: float, *, seed: int = 0) -> np.ndarray:
+    """A random (n, n) matrix with entries N(0, scale^2 / n): its eigenvalues fill a disc of radius ~ scale."""
+    n = positive("n", n, integer=True)
+    positive("scale", scale, allow_zero=True)
+    positive("seed", seed, integer=True, allow_zero=True)
+    return np.random.default_rng(seed).normal(0.0, scale / math.sqrt(n), (n, n))
+
+
+def _check_Wb(W, b):
+    W = np.asarray(W, dtype=float)
+    if W.ndim != 2 or W.shape[0] != W.shape[1]:
+        raise ValueError(f"W must be a square (n, n) matrix, got shape {W.shape}")
+    b = np.zeros(W.shape[0]) if b is None else np.broadcast_to(np.asarray(b, dtype=float), (W.shape[0],))
+    return W, b
+
+
+def autonomous_map(h, W, b=None) -> np.ndarray:
+    """Phi(h) = tanh(W h + b): one step of the network with no (or a constant) input; h (..., n)."""
+    W, b = _check_Wb(W, b)
+    return np.tanh(np.asarray(h, dtype=float) @ W.T + b)
+
+
+def trajectory(W, b, h0, steps: int) -> np.ndarray:
+    """States h_0..h_steps of h_t = tanh(W h_{t-1} + b), shape (steps + 1, *h0.shape)."""
+    W, b = _check_Wb(W, b)
+    steps = positive("steps", steps, integer=True, allow_zero=True)
+    h = np.asarray(h0, dtype=float)
+    if h.shape[-1] != W.shape[0]:
+        raise ValueError(f"h0 must end in n = {W.shape[0]} units, got shape {h.shape}")
+    out = np.empty((steps + 1,) + h.shape)
+    out[0] = h
+    for t in range(1, steps + 1):
+        h = np.tanh(h @ W.T + b)                   # h_t = tanh(W h_{t-1} + b)
+        out[t] = h
+    return out
+
+
+def map_jacobian(W, b, h) -> np.ndarray:
+    """dPhi/dh at h: diag(1 - tanh(W h + b)^2) W, shape (n, n) (h is one state of shape (n,))."""
+    W, b = _check_Wb(W, b)
+    a = W @ np.asarray(h, dtype=float) + b
+    return (1.0 - np.tanh(a) ** 2)[:, None] * W    # J = diag(tanh'(a)) W
+
+
+@dataclass
+class FixedPoint:
+    """A (candidate) fixed point h* = Phi(h*) and how it was found; stability from the Jacobian there."""
+
+    h: np.ndarray
+    converged: bool
+    iterations: int
+    residual: float                # ||h - Phi(h)||_inf
+    jacobian: np.ndarray           # dPhi/dh at h
+
+    @cached_property
+    def eigenvalues(self) -> np.ndarray:
+        """Eigenvalues of the Jacobian at h, largest modulus first."""
+        eig = np.linalg.eigvals(self.jacobian)
+        return eig[np.argsort(-np.abs(eig))]
+
+    @property
+    def spectral_radius(self) -> float:
+        return float(np.abs(self.eigenvalues[0]))
+
+    @property
+    def stable(self) -> bool:
+        """Linearly stable: every eigenvalue of the Jacobian inside the unit circle."""
+        return self.spectral_radius < 1.0
+
+    def __repr__(self) -> str:
+        kind = "stable" if self.stable else "unstable"
+        return (f"FixedPoint({kind}, |h|={np.linalg.norm(self.h):.3g}, max|eig|={self.spectral_radius:.3f}, "
+                f"residual={self.residual:.1e}, iterations={self.iterations}, converged={self.converged})")
+
+
+def _fixed_point(W, b, h, converged, iterations) -> FixedPoint:
+    res = float(np.max(np.abs(h - np.tanh(W @ h + b)))) if h.size else 0.0
+    return FixedPoint(h=h, converged=bool(converged), iterations=int(iterations), residual=res,
+                      jacobian=map_jacobian(W, b, h))
+
+
+def fixed_point_iteration(W, b, h0, *, max_iter: int = 10_000, tol: float = 1e-12) -> FixedPoint:
+    """Run the network until ``||h_t - h_{t-1}||_inf < tol``: finds attracting fixed points only."""
+    W, b = _check_Wb(W, b)
+    max_iter = positive("max_iter", max_iter, integer=True)
+    positive("tol", tol)
+    h = np.asarray(h0, dtype=float).copy()
+    for k in range(1, max_iter + 1):
+        h_new = np.tanh(W @ h + b)                 # h_k = Phi(h_{k-1})
+        if np.max(np.abs(h_new - h)) < tol:
+            return _fixed_point(W, b, h_new, True, k)
+        h = h_new
+    return _fixed_point(W, b, h, False, max_iter)
+
+
+def newton_step(h, W, b) -> np.ndarray:
+    """One Newton step on G(h) = h - tanh(W h + b) = 0 (column-vector math, h of shape (n,)):
+
+    h_new = h - (I - diag(1 - tanh(W h + b)^2) W)^{-1} (h - tanh(W h + b)).
+    """
+    W, b = _check_Wb(W, b)
+    h = np.asarray(h, dtype=float)
+    phi = np.tanh(W @ h + b)
+    dG = np.eye(len(h)) - (1.0 - phi ** 2)[:, None] * W     # dG/dh = I - dPhi/dh
+    return h - np.linalg.solve(dG, h - phi)
+
+
+def newton_fixed_point(W, b, h0, *, max_iter: int = 50, tol: float = 1e-12) -> FixedPoint:
+    """Newton's method for h = Phi(h): converges quadratically near any fixed point, stable or not."""
+    W, b = _check_Wb(W, b)
+    max_iter = positive("max_iter", max_iter, integer=True)
+    positive("tol", tol)
+    h = np.asarray(h0, dtype=float).copy()
+    for k in range(1, max_iter + 1):
+        try:
+            h_new = newton_step(h, W, b)
+        except np.linalg.LinAlgError:              # singular dG: give up from this start
+            return _fixed_point(W, b, h, False, k)
+        if not np.all(np.isfinite(h_new)):
+            return _fixed_point(W, b, h, False, k)
+        step = np.max(np.abs(h_new - h))
+        h = h_new
+        if step < tol or np.max(np.abs(h - np.tanh(W @ h + b))) < tol:
+            return _fixed_point(W, b, h, True, k)
+    return _fixed_point(W, b, h, False, max_iter)
+
+
+def find_fixed_points(W, b=None, *, n_starts: int = 30, spread: float = 1.0, seed: int = 0,
+                      starts=None, max_iter: int = 50, tol: float = 1e-10) -> list[FixedPoint]:
+    """Newton from the origin, from ``n_starts`` random states in [-spread, spread]^n and from any extra
+    ``starts`` (k, n) (states visited by trajectories are good ones); the distinct converged fixed points,
+    sorted by their norm (two count as the same when they agree to 1e-6). Newton finds unstable fixed
+    points too, but no search of this kind is guaranteed to find them all."""
+    W, b = _check_Wb(W, b)
+    n_starts = positive("n_starts", n_starts, integer=True, allow_zero=True)
+    positive("spread", spread)
+    rng = np.random.default_rng(seed)
+    all_starts = [np.zeros(W.shape[0])] + [rng.uniform(-spread, spread, W.shape[0]) for _ in range(n_starts)]
+    if starts is not None:
+        all_starts += list(np.asarray(starts, dtype=float).reshape(-1, W.shape[0]))
+    found: list[FixedPoint] = []
+    for h0 in all_starts:
+        fp = newton_fixed_point(W, b, h0, max_iter=max_iter, tol=tol)
+        if fp.converged and fp.residual < 1e-8 and not any(np.max(np.abs(fp.h - f.h)) < 1e-6 for f in found):
+            found.append(fp)
+    return sorted(found, key=lambda f: float(np.linalg.norm(f.h)))
+
+
+def lyapunov_exponent(W, b, h0, *, steps: int = 1000, burn_in: int = 200, seed: int = 0) -> float:
+    """Largest Lyapunov exponent of h_t = tanh(W h_{t-1} + b) along the trajectory from h0.
+
+    A tangent vector v is carried along, v <- J_t v with J_t = diag(1 - h_t^2) W, and renormalised each
+    step; lambda = mean log growth per step. lambda < 0: nearby trajectories merge (a stable fixed point or
+    cycle); lambda > 0: they separate exponentially (chaos). At a stable fixed point lambda = log max|eig J|.
+    """
+    W, b = _check_Wb(W, b)
+    steps = positive("steps", steps, integer=True)
+    burn_in = positive("burn_in", burn_in, integer=True, allow_zero=True)
+    h = np.asarray(h0, dtype=float).copy()
+    for _ in range(burn_in):
+        h = np.tanh(W @ h + b)
+    v = np.random.default_rng(seed).normal(size=W.shape[0])
+    v /= np.linalg.norm(v)
+    total = 0.0
+    for _ in range(steps):
+        h = np.tanh(W @ h + b)
+        v = (1.0 - h ** 2) * (W @ v)               # v_t = diag(1 - h_t^2) W v_{t-1}
+        norm = np.linalg.norm(v)
+        if norm == 0.0:
+            return -math.inf
+        total += math.log(norm)
+        v /= norm
+    return total / steps
+
+
+def attractor(W, b, h0, *, burn_in: int = 500, max_period: int = 64, tol: float = 1e-6,
+              lyap_steps: int = 400) -> dict:
+    """What the trajectory from h0 settles on after ``burn_in`` steps.
+
+    ``kind`` is "fixed point" (Newton from the last state lands on a stable fixed point within 1e-3),
+    "periodic" (the orbit repeats after ``period`` <= ``max_period`` steps to ``tol``), "chaotic"
+    (largest Lyapunov exponent > 0.01) or "quasi-periodic" (none of these: |lambda| ~ 0, a motion on a
+    torus or a very long cycle). Also returns ``lyapunov``, ``h`` (the last state) and ``fixed_point``.
+    """
+    W, b = _check_Wb(W, b)
+    burn_in = positive("burn_in", burn_in, integer=True, allow_zero=True)
+    max_period = positive("max_period", max_period, integer=True)
+    h = trajectory(W, b, h0, burn_in)[-1]
+    lam = lyapunov_exponent(W, b, h, steps=lyap_steps, burn_in=0)
+    fp = newton_fixed_point(W, b, h, max_iter=20)
+    if fp.converged and fp.stable and np.max(np.abs(fp.h - h)) < 1e-3:
+        return {"kind": "fixed point", "period": 1, "lyapunov": lam, "h": h, "fixed_point": fp}
+    orbit = trajectory(W, b, h, max_period)
+    dist = np.max(np.abs(orbit[1:] - orbit[0]), axis=-1)
+    hits = np.flatnonzero(dist < tol)
+    if hits.size:
+        kind, period = "periodic", int(hits[0]) + 1
+    else:
+        kind, period = ("chaotic" if lam > 0.01 else "quasi-periodic"), None
+    return {"kind": kind, "period": period, "lyapunov": lam, "h": h, "fixed_point": None}
+
+
+def scalar_fixed_points(w: float, b: float = 0.0) -> list[tuple[float, float]]:
+    """Every fixed point of the one-unit map x -> tanh(w x + b), as (x*, slope) with slope = w (1 - x*^2).
+
+    Fixed points are roots of g(x) = tanh(w x + b) - x on (-1, 1); they are bracketed on a fine grid and
+    refined by bisection. |slope| < 1: stable; the root at a tangency (slope exactly 1) may be missed.
+    """
+    w, b = float(w), float(b)
+    if not (math.isfinite(w) and math.isfinite(b)):
+        raise ValueError(f"w and b must be finite numbers, got w={w!r}, b={b!r}")
+    g = lambda x: np.tanh(w * x + b) - x
+    grid = np.linspace(-1.0, 1.0, 4001)
+    gv = g(grid)
+    roots = [float(x) for x, v in zip(grid, gv) if v == 0.0]
+    for i in np.flatnonzero(np.sign(gv[:-1]) * np.sign(gv[1:]) < 0):
+        lo, hi = grid[i], grid[i + 1]
+        for _ in range(60):                        # bisection to machine precision
+            mid = 0.5 * (lo + hi)
+            lo, hi = (mid, hi) if np.sign(g(mid)) == np.sign(g(lo)) else (lo, mid)
+        roots.append(0.5 * (lo + hi))
+    roots = sorted(set(round(r, 13) for r in roots))
+    return [(r, w * (1.0 - math.tanh(w * r + b) ** 2)) for r in roots]
+
+
+# --- what the state remembers ----------------------------------------------------------------------
+
+def memory_function(h, u, max_delay: int, *, train_fraction: float = 0.5) -> np.ndarray:
+    """How much of the input u_{t-k} a linear read-out of the state h_t recovers, for k = 0..max_delay.
+
+    ``h`` (T, B, H) are the states after each input and ``u`` (T, B) the scalar inputs. For each delay k a
+    least-squares map from [h_t, 1] to u_{t-k} is fitted on the first ``train_fraction`` of the sequences;
+    m(k) is the squared correlation between its prediction and u_{t-k} on the other sequences
+    (1 = the state still holds that input exactly, 0 = nothing of it is left, at least not linearly).
+    The sum over k is Jaeger's short-term memory capacity.
+    """
+    h = np.asarray(h, dtype=float)
+    u = np.asarray(u, dtype=float)
+    if h.ndim != 3 or u.shape != h.shape[:2]:
+        raise ValueError(f"h must be (T, B, H) and u (T, B), got shapes {h.shape} and {u.shape}")
+    T, B, _ = h.shape
+    max_delay = positive("max_delay", max_delay, integer=True, allow_zero=True)
+    in_range("max_delay", max_delay, 0, T - 2)
+    in_range("train_fraction", train_fraction, 0.0, 1.0, inclusive=(False, False))
+    n_train = int(round(train_fraction * B))
+    if not 0 < n_train < B:
+        raise ValueError(f"train_fraction must leave sequences on both sides, got {train_fraction} of B={B}")
+    m = np.empty(max_delay + 1)
+    for k in range(max_delay + 1):
+        X = np.concatenate([h[k:], np.ones(h[k:].shape[:2] + (1,))], axis=-1)   # [h_t, 1] for t >= k
+        y = u[:T - k]                                                              # u_{t-k}
+        coef, *_ = np.linalg.lstsq(X[:, :n_train].reshape(-1, X.shape[-1]), y[:, :n_train].reshape(-1), rcond=None)
+        pred, truth = (X[:, n_train:] @ coef).ravel(), y[:, n_train:].ravel()
+        c = np.corrcoef(pred, truth)[0, 1] if np.std(pred) > 0 and np.std(truth) > 0 else 0.0
+        m[k] = float(c ** 2)                                                       # m(k) = corr(read-out, u_{t-k})^2
+    return m
+
+
+# --- the chapter's figures ---------------------------------------------------------------------------
+
+def leading_plane(W) -> np.ndarray:
+    """An orthonormal basis (n, 2) of the plane where W's largest-modulus eigenvalues act: the real
+    eigenvectors of the two leading eigenvalues, or the real and imaginary parts of a complex leading one.
+    Scaling W does not move this plane, so it is a fixed view of one network at every weight scale."""
+    W, _ = _check_Wb(W, None)
+    if W.shape[0] < 2:
+        raise ValueError(f"W must be at least 2 x 2 to have a plane, got shape {W.shape}")
+    vals, vecs = np.linalg.eig(W)
+    order = np.argsort(-np.abs(vals))
+    v1 = vecs[:, order[0]]
+    if abs(v1.imag).max() > 1e-12:
+        basis = np.stack([v1.real, v1.imag], axis=1)
+    else:
+        basis = np.stack([v1.real, vecs[:, order[1]].real], axis=1)
+    q, _ = np.linalg.qr(basis)
+    return q
+
+
+def plot_dynamics(W, b=None, *, n_starts: int = 5, steps: int = 100, seed: int = 0, plane=None,
+                  n_units: int = 3, title: str | None = None):
+    """Two panels for the autonomous network h_t = tanh(W h_{t-1} + b): the activity of ``n_units`` units
+    over time (from the first of ``n_starts`` random initial states), and every trajectory projected onto
+    ``plane`` (default: ``leading_plane(W)``) with the fixed points Newton finds from their end points
+    (filled star: stable, open circle: unstable). The title names the attractor and its Lyapunov exponent.
+    """
+    import matplotlib.pyplot as plt
+
+    from .plots import COLORS
+
+    W, b = _check_Wb(W, b)
+    n_starts = positive("n_starts", n_starts, integer=True)
+    rng = np.random.default_rng(seed)
+    h0 = rng.uniform(-1, 1, (n_starts, W.shape[0]))
+    hs = trajectory(W, b, h0, steps)                                   # (steps + 1, n_starts, n)
+    P = leading_plane(W) if plane is None else np.asarray(plane, dtype=float)
+    att = attractor(W, b, hs[-1, 0], burn_in=300, lyap_steps=300)
+    ends = hs[-1]
+    keep = [e for i, e in enumerate(ends) if all(np.max(np.abs(e - f)) > 1e-3 for f in ends[:i])]
+    fps = find_fixed_points(W, b, n_starts=0, starts=np.array(keep), max_iter=20)
+
+    fig = plt.figure(figsize=(9.0, 3.0))
+    ax1, ax2 = fig.add_axes((0.065, 0.16, 0.38, 0.68)), fig.add_axes((0.52, 0.16, 0.28, 0.68))
+    ax1.plot(hs[:, 0, :min(n_units, W.shape[0])], lw=1.2)
+    ax1.set(xlabel="step t", ylabel=f"h_t, units 1 to {min(n_units, W.shape[0])}", ylim=(-1.05, 1.05),
+            xlim=(0, steps), yticks=[-1, 0, 1], xticks=[0, steps // 2, steps], title="activity over time (one start)")
+    proj = hs @ P                                                      # (steps + 1, n_starts, 2)
+    gap = np.full((1, n_starts, 2), np.nan)                            # NaN rows split the lines
+    allp = np.concatenate([proj, gap]).transpose(1, 0, 2).reshape(-1, 2)
+    tail = np.concatenate([proj[-30:], gap]).transpose(1, 0, 2).reshape(-1, 2)
+    ax2.plot(allp[:, 0], allp[:, 1], lw=0.8, alpha=0.7, color=COLORS["grey"])
+    ax2.plot(tail[:, 0], tail[:, 1], lw=1.2, color=COLORS["blue"], label="last 30 steps")
+    ax2.plot(proj[0, :, 0], proj[0, :, 1], "o", ms=3, color=COLORS["grey"], label="start")
+    st = np.array([fp.h @ P for fp in fps if fp.stable]).reshape(-1, 2)
+    un = np.array([fp.h @ P for fp in fps if not fp.stable]).reshape(-1, 2)
+    ax2.plot(st[:, 0], st[:, 1], "*", ms=13, color=COLORS["orange"], mec="k", mew=0.6, label="stable fixed point")
+    ax2.plot(un[:, 0], un[:, 1], "o", ms=8, mfc="white", mec=COLORS["red"], mew=1.5, label="unstable fixed point")
+    ax2.set(xlabel="leading direction 1", ylabel="leading direction 2", xticks=[], yticks=[],
+            title=f"trajectories from {n_starts} starts, projected")
+    ax2.legend(loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize=7.5)
+    kind = att["kind"] + (f" (period {att['period']})" if att["kind"] == "periodic" else "")
+    fig.suptitle(title or f"settles on: {kind};  largest Lyapunov exponent {att['lyapunov']:+.3f}", fontsize=10)
+    return fig
+
+
+def plot_scalar_map(ws=None, *, b: float = 0.0, examples=((0.5, 0.9), (2.0, 0.05)), n_starts: int = 6,
+                    burn_in: int = 300, keep: int = 8):
+    """The one-unit network x_t = tanh(w x_{t-1} + b).
+
+    Left: the map for each ``(w, x_0)`` in ``examples`` against the diagonal, with the first steps from x_0
+    drawn as a cobweb; fixed points are the crossings (filled: stable, open: unstable). Right: over a grid
+    ``ws``, the states the unit settles on from ``n_starts`` starts (blue; two values for one w is a
+    period-2 oscillation) and the fixed points (black: stable, red: unstable).
+    """
+    import matplotlib.pyplot as plt
+
+    from .plots import COLORS, CYCLE
+
+    ws = np.linspace(-3, 3, 301) if ws is None else np.asarray(ws, dtype=float)
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8.4, 3.3), layout="constrained")
+    x = np.linspace(-1.3, 1.3, 200)
+    ax1.plot(x, x, color="k", lw=0.8, ls=":", label="diagonal $x_t = x_{t-1}$")
+    for (w, x0), color in zip(examples, CYCLE):
+        ax1.plot(x, np.tanh(w * x + b), color=color, label=f"w = {w:g}, from $x_0$ = {x0:g}")
+        xs = [x0]
+        for _ in range(12):
+            xs.append(math.tanh(w * xs[-1] + b))
+        path = np.repeat(xs, 2)                         # cobweb: (x0,x0) -> (x0,x1) -> (x1,x1) -> (x1,x2) ...
+        ax1.plot(path[:-1], path[1:], color=color, lw=0.8, alpha=0.8)
+        for r, slope in scalar_fixed_points(w, b):
+            stable = abs(slope) < 1
+            ax1.plot(r, r, "o", ms=4 if stable else 9, color=color, mfc=color if stable else "none", mew=1.5,
+                     zorder=4 if stable else 3)
+    ax1.set(xlabel="$x_{t-1}$", ylabel="$x_t$", title=r"the map $x_t = \tanh(w\,x_{t-1}" + (f"{b:+g}" if b else "") + ")$",
+            ylim=(-1.2, 1.2), xlim=(-1.3, 1.3))
+    ax1.legend(fontsize=7, loc="upper left")
+    # where the unit settles: iterate every w from several starts at once
+    xs = np.tile(np.linspace(-0.9, 0.9, n_starts), (len(ws), 1))        # (n_w, n_starts)
+    for _ in range(burn_in):
+        xs = np.tanh(ws[:, None] * xs + b)
+    settled = []
+    for _ in range(keep):
+        xs = np.tanh(ws[:, None] * xs + b)
+        settled.append(np.stack([np.repeat(ws, n_starts), xs.ravel()], axis=1))
+    settled = np.concatenate(settled)
+    ax2.plot(settled[:, 0], settled[:, 1], "o", ms=4, color=COLORS["sky"], alpha=0.3, mew=0,
+             label="where the unit settles")
+    stable, unstable = [], []
+    for w in ws:
+        for r, slope in scalar_fixed_points(w, b):
+            (stable if abs(slope) < 1 else unstable).append((w, r))
+    stable, unstable = np.array(stable).reshape(-1, 2), np.array(unstable).reshape(-1, 2)
+    ax2.plot(stable[:, 0], stable[:, 1], ".", ms=2, color="k", label="stable fixed point")
+    ax2.plot(unstable[:, 0], unstable[:, 1], ".", ms=2, color=COLORS["red"], label="unstable fixed point")
+    ax2.set(xlabel="recurrent weight w", ylabel="x", title="fixed points and long-run states", ylim=(-1.1, 1.1))
+    ax2.legend(fontsize=7, loc="lower left", markerscale=2)
+    return fig
