@@ -88,6 +88,20 @@ def forget_product(f) -> torch.Tensor:
     return torch.cat([ones, torch.cumprod(f, dim=0)])              # dc_t/dc_0 = diag(f_t ⊙ ... ⊙ f_1)
 
 
+def _lstm_step_jacobian(cell: LSTMCell, x, h, c, eye) -> torch.Tensor:
+    """``d[h_t; c_t] / d[h_{t-1}; c_{t-1}]`` of one LSTM step, ``(B, 2H, 2H)``, written out by the chain rule."""
+    v = cell.gate_values(x, (h, c))
+    i, f, g, o, tc = v["i"], v["f"], v["g"], v["o"], torch.tanh(v["c"])
+    col = lambda d: d[..., :, None]                                        # noqa: E731  diag(d) M = d[:, None] * M
+    dc_dh = col(g * i * (1 - i)) * cell.W_hi + col(i * (1 - g ** 2)) * cell.W_hg   # via i_t and g_t
+    if cell.forget_gate:
+        dc_dh = dc_dh + col(c * f * (1 - f)) * cell.W_hf                 # via f_t (absent in the 1997 LSTM)
+    dc_dc = col(f) * eye                                                   # the direct path: diag(f_t)
+    dh_dh = col(tc * o * (1 - o)) * cell.W_ho + col(o * (1 - tc ** 2)) * dc_dh     # h_t = o_t ⊙ tanh(c_t)
+    dh_dc = col(o * (1 - tc ** 2)) * dc_dc
+    return torch.cat([torch.cat([dh_dh, dh_dc], -1), torch.cat([dc_dh, dc_dc], -1)], -2)
+
+
 def cell_path_norms(cell, u, state=None, *, paths: str = "all") -> np.ndarray:
     """``||dc_t / dc_0||_2`` (spectral norm) for t = 0..T along an LSTM trajectory, averaged over the batch.
 
@@ -117,17 +131,12 @@ def cell_path_norms(cell, u, state=None, *, paths: str = "all") -> np.ndarray:
         prods = forget_product(torch.stack(fs))                            # (T+1, B, H)
         return prods.abs().amax(dim=-1).mean(dim=-1).to(torch.float64).cpu().numpy()
 
-    def step(x, s):                                                        # one sequence: s = [h; c]
-        h_new, c_new = cell(x, (s[:H], s[H:]))
-        return torch.cat([h_new, c_new])
-
-    jac = torch.func.vmap(torch.func.jacrev(step, argnums=1))              # (B, 2H, 2H) per step
-    s = torch.cat([h, c], dim=-1)
-    P = torch.eye(2 * H, dtype=s.dtype, device=s.device).expand(B, 2 * H, 2 * H)
+    eye = torch.eye(H, dtype=c.dtype, device=c.device)
+    P = torch.eye(2 * H, dtype=c.dtype, device=c.device).expand(B, 2 * H, 2 * H)   # d[h_0; c_0] / d[h_0; c_0]
     with torch.no_grad():
         for t in range(u.shape[0]):
-            J = jac(u[t], s)                                               # J_t = d[h_t; c_t] / d[h_{t-1}; c_{t-1}]
+            J = _lstm_step_jacobian(cell, u[t], h, c, eye)                 # J_t = d[h_t; c_t] / d[h_{t-1}; c_{t-1}]
             P = J @ P                                                      # d s_t / d s_0 = J_t ... J_1
-            s = torch.func.vmap(step)(u[t], s)
+            h, c = cell(u[t], (h, c))
             out.append(torch.linalg.matrix_norm(P[:, H:, H:], ord=2).cpu().numpy())  # block dc_t / dc_0
     return np.stack(out).astype(np.float64).mean(axis=1)

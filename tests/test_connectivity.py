@@ -74,8 +74,10 @@ def test_forget_product_is_the_cumulative_product(T, B, H, seed):
         assert torch.allclose(P[t + 1], ref, rtol=1e-14)
 
 
-def test_cell_path_all_paths_matches_autograd_jacobian():
-    cell = LSTMCell(2, 5, seed=3, forget_bias=1.0, dtype=torch.float64)
+@pytest.mark.parametrize("forget_gate", [True, False])
+def test_cell_path_all_paths_matches_autograd_jacobian(forget_gate):
+    cell = LSTMCell(2, 5, seed=3, forget_gate=forget_gate, forget_bias=1.0 if forget_gate else None,
+                    dtype=torch.float64)
     u = torch.randn(8, 3, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
     got = cell_path_norms(cell, u)
     assert got.shape == (9,) and got[0] == 1
