@@ -261,3 +261,61 @@ def output_sensitivity(model, u: torch.Tensor) -> np.ndarray:
     out = torch.stack([torch.linalg.vector_norm(x.grad, dim=-1) for x in hs])
     model.zero_grad(set_to_none=True)
     return out.detach().cpu().double().numpy()
+
+
+# --- the chapter's experiments: a driven random network, its regimes, and the interactive figure -------
+
+def driven_network(spectral_radius: float, activation: str = "tanh", T: int = 100, *, H: int = 32,
+                   seed: int = 0, drive: float = 0.5) -> dict:
+    """A random network W (N(0, 1/H) rescaled to ``spectral_radius``) driven by Gaussian inputs of scale ``drive``
+    from x_0 ~ N(0, 1), with a unit readout direction v (dE_T/dx_T = v). Returns W, x (T + 1, H), v and the
+    per-step norms ||dE_T/dx_k|| (k = 0..T). The draws depend on ``seed`` only, so only the scale changes with
+    ``spectral_radius``."""
+    rng = np.random.default_rng(seed)
+    x0 = rng.normal(size=H)
+    v = rng.normal(size=H)
+    v /= np.linalg.norm(v)
+    inputs = drive * rng.normal(size=(T, H))
+    W = random_recurrent(H, spectral_radius=spectral_radius, seed=seed)
+    x = run_states(W, x0, T, activation=activation, inputs=inputs)
+    return {"W": W, "x": x, "v": v, "norms": backprop_norms(W, x, v, activation=activation)}
+
+
+def growth_per_step(spectral_radius: float, activation: str = "tanh", *, T: int = 100, seeds=range(5), **kw) -> float:
+    """Geometric-mean factor per step, ||dE_T/dx_0||^(1/T), averaged (in log) over ``seeds``: < 1 vanishes, > 1 explodes."""
+    logs = [np.log(driven_network(spectral_radius, activation, T, seed=s, **kw)["norms"][0]) / T for s in seeds]
+    return float(np.exp(np.mean(logs)))
+
+
+def _plain_log_ticks(ax, ylim):
+    """Decade ticks labelled in plain text ("1e-20"): mathtext tick labels cost most of a frame's time."""
+    from matplotlib.ticker import FixedLocator, NullLocator
+
+    lo, hi = int(np.log10(ylim[0])), int(np.log10(ylim[1]))
+    step = max(1, (hi - lo) // 6)
+    ticks = [10.0 ** e for e in range(lo, hi + 1, step)]
+    ax.yaxis.set_major_locator(FixedLocator(ticks))
+    ax.yaxis.set_minor_locator(NullLocator())
+    ax.set_yticklabels([f"1e{int(np.log10(t))}" if t != 1 else "1" for t in ticks])
+
+
+def plot_backprop_norms(spectral_radius: float = 1.1, activation: str = "tanh", T: int = 50, *, H: int = 32,
+                        seed: int = 0, ylim=(1e-30, 1e30)):
+    """||dE_T/dx_k|| against k on a log scale, with Pascanu's bound eta^(T-k) (the chapter's interactive figure)."""
+    from .plots import COLORS, fig_axes
+
+    net = driven_network(spectral_radius, activation, T, H=H, seed=seed)
+    e = eta(net["W"], activation)
+    k = np.arange(T + 1)
+    fig, ax = fig_axes(1, 1, width=6.0, height=3.3)
+    ax.axhline(1.0, color=COLORS["grey"], lw=0.8)
+    ax.semilogy(k, np.clip(pascanu_bound(net["W"], T, activation=activation), *ylim), "--", color=COLORS["grey"],
+                label=f"Pascanu's bound eta^(T-k), eta = gamma sigma_max = {e:.2f}")
+    ax.semilogy(k, np.clip(net["norms"], *ylim), color=COLORS["blue"], lw=2, label="measured ||dE_T/dx_k||")
+    n0 = net["norms"][0]
+    verdict = "explodes" if n0 > 1 else "vanishes"
+    ax.set(xlim=(0, 100), ylim=ylim, xlabel="step k (the loss is at step T)", ylabel="gradient norm",
+           title=f"{activation}, spectral radius {spectral_radius:g}, T = {T}: {verdict}, norm at k = 0: {n0:.1e}")
+    _plain_log_ticks(ax, ylim)
+    ax.legend(loc="lower right" if n0 > 1 else "upper left", fontsize=7.5)
+    return fig
