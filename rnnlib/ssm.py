@@ -267,8 +267,101 @@ class LRU(nn.Module):
 
     def kernel(self, T: int) -> torch.Tensor:
         """Convolution kernel of the layer, (T, H, H): K_0 = Re(C gamma B) + diag(D), K_j = Re(C diag(gamma lam^j) B)."""
-        lam_pow = recurrence_kernel(self.eigenvalues(), T)  # (T, N)
-        C = torch.complex(self.C_re, self.C_im)
-        K = torch.einsum("hn,tn,nk->thk", C, lam_pow, self.input_matrix()).real
+        T = _validate.positive("T", T, integer=True)
+        if self.parametrization == "exp":  # lam^j = exp(-j exp(nu_log)) e^{i j exp(theta_log)}: no repeated products
+            j = torch.arange(T, dtype=self.nu_log.dtype, device=self.nu_log.device)[:, None]
+            mod, ang = torch.exp(-j * torch.exp(self.nu_log)), j * torch.exp(self.theta_log)
+            p_re, p_im = mod * torch.cos(ang), mod * torch.sin(ang)
+        else:
+            lam_pow = recurrence_kernel(self.eigenvalues(), T)  # (T, N)
+            p_re, p_im = lam_pow.real, lam_pow.imag
+        M = torch.complex(self.C_re, self.C_im)[:, :, None] * self.input_matrix()[None]  # M[h, n, k] = C_hn gamma_n B_nk
+        K = torch.einsum("tn,hnk->thk", p_re, M.real) - torch.einsum("tn,hnk->thk", p_im, M.imag)  # Re(sum_n M lam^j)
         first = (torch.arange(T, device=K.device) == 0).to(K.dtype)[:, None, None]
         return K + first * torch.diag(self.D)  # the skip D u_t only acts at lag 0
+
+
+# ------------------------------------------------------------- deep stacks at initialisation (signal propagation)
+
+
+class SequenceLayer(nn.Module):
+    """One residual block: x + GLU(GELU(rec(norm(x)))), GLU(z) = W1 z * sigmoid(W2 z) (pre-norm, as in the LRU paper).
+
+    ``cell``: ``"complex"`` (complex diagonal RNN: LRU with real/imaginary parametrisation, no gamma), ``"lru"``
+    (exp parametrisation + gamma) or ``"gru"`` (``torch.nn.GRU`` with orthogonal recurrent weights and the
+    "chrono" update-gate bias log tau, tau ~ U(t_min, t_max), so the gate keeps about 1 - 1/(1 + tau) per step).
+    ``nu_range`` = (r_min, r_max) sets the memory of the diagonal cells; the GRU uses t_min, t_max = 1/(1 - r)
+    for the same two radii. ``norm``: ``"none"`` or ``"layer"``. ``forward`` returns (output, recurrent states).
+    """
+
+    def __init__(self, d_model: int, cell: str, nu_range: tuple[float, float], *, norm: str = "none", seed: int = 0):
+        super().__init__()
+        self.cell = _validate.one_of("cell", cell, ("complex", "lru", "gru"))
+        _validate.one_of("norm", norm, ("none", "layer"))
+        g = torch.Generator().manual_seed(int(seed))
+        self.norm = nn.LayerNorm(d_model) if norm == "layer" else nn.Identity()
+        r_min, r_max = nu_range
+        if cell == "gru":
+            self.rec = nn.GRU(d_model, d_model)
+            with torch.no_grad():
+                w = torch.linalg.qr(torch.randn(d_model, d_model, generator=g))[0]  # orthogonal recurrent weights
+                for k in range(3):
+                    self.rec.weight_hh_l0[k * d_model:(k + 1) * d_model] = torch.linalg.qr(torch.randn(d_model, d_model, generator=g))[0] if k else w
+                t_min, t_max = 1 / (1 - r_min), 1 / (1 - r_max)
+                tau = t_min + (t_max - t_min) * torch.rand(d_model, generator=g)
+                self.rec.bias_ih_l0.zero_()
+                self.rec.bias_hh_l0.zero_()
+                self.rec.bias_hh_l0[d_model:2 * d_model] = torch.log(tau)  # update gate z = sigmoid(log tau)
+        else:
+            kind = dict(parametrization="real_imag", gamma="none") if cell == "complex" else {}
+            self.rec = LRU(d_model, d_model, r_min=r_min, r_max=r_max, max_phase=math.pi, seed=seed, **kind)
+        self.glu_a, self.glu_b = nn.Linear(d_model, d_model), nn.Linear(d_model, d_model)
+
+    def forward(self, x: torch.Tensor):
+        z = self.norm(x)
+        y, h = self.rec(z)  # LRU: (y, complex states); GRU: (states, last state)
+        states = y if self.cell == "gru" else h
+        y = nn.functional.gelu(y)
+        return x + self.glu_a(y) * torch.sigmoid(self.glu_b(y)), states
+
+
+def signal_propagation(cell: str, memory: float, *, norm: str = "none", n_layers: int = 4, d_model: int = 64,
+                       T: int = 256, batch_size: int = 16, rho: float = 0.9, seed: int = 0) -> dict:
+    """Zucchet & Orvieto's Fig. 5 at reduced scale: a deep stack at initialisation on AR(1) inputs.
+
+    Encoder (d_model -> d_model), ``n_layers`` SequenceLayers whose eigenvalue radii lie in
+    [1 - 1/memory, 1 - 1/(2 memory)], decoder; loss 1/2 mean (prediction_t - x_{t+1})^2 (next-step prediction).
+    Returns ``state2`` (E|h|^2 of the recurrent states per layer), ``out2`` (E[x^2] of each block's output) and
+    ``grad2``: mean squared gradient per parameter group (``"lambda"`` = Re/Im lam for ``complex``; ``"nu"``,
+    ``"theta"`` for ``lru``; ``"gru"`` = all GRU weights; ``"other"`` = every other parameter).
+    """
+    _validate.positive("memory", memory)
+    if memory < 1:
+        raise ValueError(f"memory must be >= 1 (a time constant in steps), got {memory}")
+    _validate.in_range("rho", rho, 0.0, 1.0, inclusive=(True, False))
+    torch.manual_seed(seed)  # nn.Linear / nn.GRU default initialisers draw from torch's global generator
+    nu_range = (1 - 1 / memory, 1 - 1 / (2 * memory))
+    enc, dec = nn.Linear(d_model, d_model), nn.Linear(d_model, d_model)
+    layers = nn.ModuleList([SequenceLayer(d_model, cell, nu_range, norm=norm, seed=seed + 1 + i) for i in range(n_layers)])
+    g = torch.Generator().manual_seed(seed)
+    u = torch.empty(T, batch_size, d_model)
+    u[0] = torch.randn(batch_size, d_model, generator=g)
+    for t in range(1, T):  # AR(1): unit variance, autocorrelation rho^|dt|
+        u[t] = rho * u[t - 1] + math.sqrt(1 - rho**2) * torch.randn(batch_size, d_model, generator=g)
+    x, state2, out2 = enc(u), [], []
+    for layer in layers:
+        x, states = layer(x)
+        state2.append((states.abs() ** 2).mean().item())
+        out2.append((x**2).mean().item())
+    loss = 0.5 * ((dec(x)[:-1] - u[1:]) ** 2).mean()
+    loss.backward()
+    groups: dict[str, list[torch.Tensor]] = {}
+    for module in (enc, dec, layers):
+        for name, p in module.named_parameters():
+            leaf = name.split(".")[-1]
+            key = ("lambda" if leaf in ("lam_re", "lam_im") else "nu" if leaf == "nu_log" else
+                   "theta" if leaf == "theta_log" else "gru" if ".rec." in f".{name}" and cell == "gru" else "other")
+            groups.setdefault(key, []).append(p.grad.reshape(-1))
+    grad2 = {k: (torch.cat(v) ** 2).mean().item() for k, v in groups.items()}
+    return {"cell": cell, "memory": memory, "norm": norm, "state2": state2, "out2": out2, "grad2": grad2,
+            "loss": loss.item()}
