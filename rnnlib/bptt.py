@@ -203,6 +203,38 @@ def contribution_matrix(params: dict, u: np.ndarray, target: np.ndarray, *,
     return C
 
 
+def random_problem(T: int, *, n_in: int = 1, n_hidden: int = 32, n_out: int = 1, batch_size: int = 8,
+                   scale: float = 1.0, spectral_radius: float | None = None, seed: int = 0):
+    """(params, u, target): :func:`init_params` weights and N(0, 1) inputs and targets of length T."""
+    T = positive("T", T, integer=True)
+    batch_size = positive("batch_size", batch_size, integer=True)
+    params = init_params(n_in, n_hidden, n_out, scale=scale, spectral_radius=spectral_radius, seed=seed)
+    rng = np.random.default_rng(seed + 7919)
+    return params, rng.normal(size=(T, batch_size, n_in)), rng.normal(size=(T, batch_size, n_out))
+
+
+def plot_contribution_matrix(C: np.ndarray, ax, *, title: str | None = None, floor: float = 1e-12,
+                             colorbar: bool = True):
+    """Heat map of log10(C / max C) for a :func:`contribution_matrix` (rows: loss step t, columns: step k).
+
+    Entries below ``floor`` (relative) share the darkest colour; the empty upper triangle (k > t) is left
+    blank. Returns the image.
+    """
+    C = np.asarray(C, dtype=float)
+    rel = np.log10(np.maximum(C / C.max(), floor)) if C.max() > 0 else np.full(C.shape, np.log10(floor))
+    rel = np.ma.masked_where(np.triu(np.ones_like(C, dtype=bool), 1), rel)
+    T = C.shape[0]
+    im = ax.imshow(rel, origin="upper", vmin=np.log10(floor), vmax=0, cmap="viridis", interpolation="nearest",
+                   extent=(0.5, T + 0.5, T + 0.5, 0.5))
+    ax.set(xlabel="step k whose weight copy receives it", ylabel="step t of the loss $E_t$")
+    ax.grid(False)
+    if title:
+        ax.set_title(title)
+    if colorbar:
+        ax.figure.colorbar(im, ax=ax, shrink=0.85, label=r"$\log_{10}$ (norm / max)")
+    return im
+
+
 def numerical_gradient(params: dict, u: np.ndarray, target: np.ndarray, name: str, *,
                        eps: float = 1e-6, **kw) -> np.ndarray:
     """Central finite differences of :func:`loss` with respect to ``params[name]`` (slow; for checks)."""
@@ -215,6 +247,34 @@ def numerical_gradient(params: dict, u: np.ndarray, target: np.ndarray, name: st
         p_minus[name][idx] -= eps
         g[idx] = (loss(p_plus, u, target, **kw) - loss(p_minus, u, target, **kw)) / (2 * eps)
     return g
+
+
+def untied_gradients(params: dict, u: np.ndarray, target: np.ndarray, *, mask: np.ndarray | None = None,
+                     activation: str = "tanh") -> dict:
+    """Torch autograd on the unrolled graph with one private copy of W_xh, W_hh and b_h per step.
+
+    Returns {name: (T, *shape)}: the gradient of the loss with respect to step t's copy. Untying
+    the weights does not change the forward pass, so these are exactly the per-step contributions
+    of :func:`bptt`, and their sum over t is the gradient of the shared weight. An independent
+    check of ``bptt(...).per_step`` (float64).
+    """
+    import torch
+
+    _check_inputs(params, u, target, mask)
+    one_of("activation", activation, ("tanh", "sigmoid", "relu", "linear"))
+    f = {"tanh": torch.tanh, "sigmoid": torch.sigmoid, "relu": torch.relu, "linear": lambda a: a}[activation]
+    P = {k: torch.tensor(np.asarray(v, dtype=float)) for k, v in params.items()}
+    T, B, _ = u.shape
+    copies = {n: [P[n].clone().requires_grad_() for _ in range(T)] for n in RECURRENT}  # step t's weights
+    ut, yt = torch.tensor(u, dtype=torch.float64), torch.tensor(target, dtype=torch.float64)
+    m = torch.ones(T, B, dtype=torch.float64) if mask is None else torch.tensor(mask, dtype=torch.float64)
+    h, E = torch.zeros(B, P["W_hh"].shape[0], dtype=torch.float64), 0.0
+    for t in range(T):
+        h = f(h @ copies["W_hh"][t].T + ut[t] @ copies["W_xh"][t].T + copies["b_h"][t])
+        y = h @ P["W_hy"].T + P["b_y"]
+        E = E + 0.5 * (m[t, :, None] * (y - yt[t]) ** 2).sum() / B   # E = sum_t E_t
+    E.backward()
+    return {n: np.stack([c.grad.numpy() for c in copies[n]]) for n in RECURRENT}
 
 
 # --- the Jacobian product inside BPTT ----------------------------------------------------------
@@ -272,12 +332,10 @@ def bptt_cost(lengths, *, n_in: int = 1, n_hidden: int = 32, n_out: int = 1, bat
 
     lengths = [positive("lengths", T, integer=True) for T in lengths]
     repeats = positive("repeats", repeats, integer=True)
-    rng = np.random.default_rng(seed)
-    params = init_params(n_in, n_hidden, n_out, seed=seed)
     seconds, nbytes = [], []
     for T in lengths:
-        u = rng.normal(size=(T, batch_size, n_in))
-        target = rng.normal(size=(T, batch_size, n_out))
+        params, u, target = random_problem(T, n_in=n_in, n_hidden=n_hidden, n_out=n_out,
+                                           batch_size=batch_size, seed=seed)
         best = np.inf
         for _ in range(repeats):
             t0 = time.perf_counter()

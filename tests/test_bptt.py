@@ -273,3 +273,37 @@ def test_full_bptt_learns_a_lag_that_truncation_cannot():
     cut = bptt.train_lag(8, truncate=2, steps=800, eval_every=800, seed=0)
     assert full["error"][-1] < 0.05
     assert cut["error"][-1] > 0.2
+
+
+@pytest.mark.parametrize("activation", ["tanh", "sigmoid", "relu"])
+def test_untied_copies_give_the_per_step_contributions(activation):
+    params, u, target, mask = problem(9, T=6)
+    ours = bptt.bptt(params, u, target, mask=mask, activation=activation)
+    untied = bptt.untied_gradients(params, u, target, mask=mask, activation=activation)
+    for name in bptt.RECURRENT:
+        np.testing.assert_allclose(untied[name], ours.per_step[name], rtol=1e-10, atol=1e-14)
+    _, ref, _ = torch_grads(params, u, target, mask, activation)
+    np.testing.assert_allclose(untied["W_hh"].sum(0), ref["W_hh"], rtol=1e-10, atol=1e-14)
+    with pytest.raises(ValueError, match="activation"):
+        bptt.untied_gradients(params, u, target, activation="gelu")
+
+
+def test_random_problem_and_contribution_plot():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    params, u, target = bptt.random_problem(5, n_in=2, n_hidden=3, batch_size=4, spectral_radius=0.7, seed=1)
+    assert u.shape == (5, 4, 2) and target.shape == (5, 4, 1)
+    assert np.max(np.abs(np.linalg.eigvals(params["W_hh"]))) == pytest.approx(0.7)
+    again = bptt.random_problem(5, n_in=2, n_hidden=3, batch_size=4, spectral_radius=0.7, seed=1)
+    np.testing.assert_array_equal(again[1], u)
+    C = bptt.contribution_matrix(params, u, target, param="W_xh")
+    fig, ax = plt.subplots()
+    im = bptt.plot_contribution_matrix(C, ax, title="x")
+    arr = im.get_array()
+    assert arr.mask[0, 1] and not arr.mask[1, 0]                    # upper triangle (k > t) is blank
+    assert arr.max() == 0.0 and arr.min() >= -12
+    plt.close(fig)
+    with pytest.raises(ValueError, match="T must"):
+        bptt.random_problem(0)
