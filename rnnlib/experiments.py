@@ -29,6 +29,7 @@ SWEEPS: dict[str, str] = {
     "lag": "rnnlib.lag_sweep:run",  # chapter 3
     "teacher-student": "rnnlib.teacher:run",  # chapter 6
     "gated-lag": "rnnlib.gated_lag:run",  # chapter 5
+    "ncp-lag": "rnnlib.ncp_memory:run",  # chapter 7
 }
 
 

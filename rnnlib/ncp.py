@@ -185,6 +185,14 @@ class LTC(nn.Module):
         g_syn, a_syn = self.synaptic_drive(v, c)
         return (c["gleak_vleak"] + a_syn + a_sens - (c["gleak"] + g_syn + g_sens) * v) / c["cm"]
 
+    def time_constants(self, v: torch.Tensor, u_t: torch.Tensor) -> torch.Tensor:
+        """The liquid time constant tau_sys = C / (g_leak + sum of open conductances), (B, N), at state v (B, N)
+        and input u_t (B, n_in): the rate at which each neuron currently relaxes."""
+        c = self.constants()
+        g_sens, _ = self.sensory_drive(u_t)
+        g_syn, _ = self.synaptic_drive(v, c)
+        return c["cm"] / (c["gleak"] + g_syn + g_sens)
+
     def step(self, v, c, g_sens, a_sens, dt):
         """Advance v (B, N) by one input step of length ``dt`` (a float or (B, 1)) with ``ode_unfolds`` sub-steps."""
         h = dt / self.ode_unfolds
@@ -269,6 +277,51 @@ class LTC(nn.Module):
     @property
     def synapse_count(self) -> int:
         return self.wiring.synapse_count
+
+
+def one_neuron(*, cm: float = 1.0, g_leak: float = 0.5, v_leak: float = 0.0, w: float = 2.0, sigma: float = 6.0,
+               mu: float = 0.5, E: float = 1.0, ode_unfolds: int = 6, solver: str = "fused") -> LTC:
+    """An LTC of one neuron driven by one input through one chemical synapse, with the given constants.
+
+    C dv/dt = g_leak (v_leak - v) + w sigmoid(sigma (u - mu)) (E - v). Positivity is not re-imposed
+    (``implicit_constraints=False``), so the numbers are used exactly as given. float64.
+    """
+    from .wiring import Wiring
+
+    positive("cm", cm)
+    positive("g_leak", g_leak)
+    positive("w", w, allow_zero=True)
+    wiring = Wiring.from_adjacency([[0]], [[1 if E >= 0 else -1]], 1)
+    model = LTC(1, wiring, ode_unfolds=ode_unfolds, solver=solver, implicit_constraints=False, epsilon=0.0).double()
+    with torch.no_grad():
+        for name, value in {"cm": cm, "gleak": g_leak, "vleak": v_leak, "sensory_w": w, "sensory_sigma": sigma,
+                            "sensory_mu": mu, "sensory_erev": E, "w": 0.0}.items():
+            getattr(model, name).fill_(value)
+    return model
+
+
+def solver_stability(units=(8, 16, 32, 64), unfolds=(1, 3, 6, 12), solvers=SOLVERS, *, T: int = 50,
+                     batch: int = 8, seed: int = 0) -> dict:
+    """max |v| over T input steps (timespan 1) of a fully connected LTC at its ncps initialisation.
+
+    For every solver, an array (len(units), len(unfolds)); inf or nan where the solver blew up. The
+    inputs are random +-1 sequences; the networks are the same for every solver (same seed).
+    """
+    for k in unfolds:
+        positive("unfolds", k, integer=True)
+    gen = torch.Generator().manual_seed(seed)
+    out = {s: torch.full((len(units), len(unfolds)), float("nan"), dtype=torch.float64) for s in solvers}
+    for i, n in enumerate(units):
+        u = 2.0 * torch.randint(0, 2, (T, batch, 1), generator=gen).double() - 1
+        base = LTC(1, positive("units", n, integer=True), seed=seed).double()
+        for j, k in enumerate(unfolds):
+            for s in solvers:
+                model = LTC(1, n, ode_unfolds=k, solver=s, seed=seed).double()
+                model.load_state_dict(base.state_dict())
+                with torch.no_grad():
+                    h = model.states(u)
+                out[s][i, j] = h.abs().max() if torch.isfinite(h).all() else float("inf")
+    return {s: v.numpy() for s, v in out.items()}
 
 
 def lecun_tanh(x: torch.Tensor) -> torch.Tensor:

@@ -314,3 +314,37 @@ def test_fast_backward_gradcheck():
     for a in args:
         a.requires_grad_(True)
     assert torch.autograd.gradcheck(lambda *xs: fused_states(*xs, K), args)
+
+
+# ------------------------------------------------------------------ chapter helpers and the exercise checker
+from rnnlib.ncp import one_neuron, solver_stability  # noqa: E402
+
+
+def test_one_neuron_steady_state_and_liquid_time_constant():
+    model = one_neuron(cm=1.0, g_leak=0.5, v_leak=-0.1, w=2.0, sigma=6.0, mu=0.5, E=1.0)
+    u = torch.ones(400, 1, 1, dtype=torch.float64)
+    h = model.states(u, timespans=0.1).detach()
+    g = 2.0 / (1 + math.exp(-6.0 * 0.5))                  # open synaptic conductance at u = 1
+    assert abs(float(h[-1]) - (0.5 * -0.1 + g * 1.0) / (0.5 + g)) < 1e-9
+    tau = model.time_constants(h[-1], u[-1]).item()
+    assert abs(tau - 1.0 / (0.5 + g)) < 1e-12 and tau < 1.0 / 0.5      # input shortens the time constant
+
+
+def test_solver_stability_table_shape_and_fused_bound():
+    table = solver_stability(units=(4, 40), unfolds=(1, 6), T=10, batch=2)
+    assert set(table) == {"fused", "euler", "rk4"} and table["fused"].shape == (2, 2)
+    assert (table["fused"] <= 1.0).all()
+    assert not np.isfinite(table["euler"][1, 0]) or table["euler"][1, 0] > 10   # one Euler step of 1 with 40 units
+
+
+def test_check_fused_step_accepts_reference_and_rejects_euler():
+    from rnnlib import check
+
+    def mine(v, dt, cm, g_leak, v_leak, g, E):
+        return float(fused_step(torch.tensor(v, dtype=torch.float64), dt, cm, g_leak, v_leak,
+                                torch.tensor(g), torch.tensor(E)))
+
+    assert check.check_fused_step(mine)
+    wrong = check.check_fused_step(lambda v, dt, cm, gl, vl, g, E: v + dt / cm * (gl * (vl - v) + np.sum(g * (E - v))))
+    assert not wrong and "explicit Euler" in wrong.message
+    assert not check.check_fused_step(None)

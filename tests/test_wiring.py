@@ -133,3 +133,22 @@ def test_bad_arguments_name_the_parameter():
         W.Wiring(3).add_synapse(0, 3, 1)
     with pytest.raises(ValueError, match="build"):
         W.draw_wiring(W.AutoNCP(10, 2))
+
+
+def test_check_count_synapses():
+    from rnnlib import check
+
+    def mine(A, S, n_motor, n_command):
+        # independent count through the neuron types of an rnnlib wiring rebuilt from the matrices
+        w = W.Wiring.from_adjacency(A, S, n_motor)
+        types = ["motor"] * n_motor + ["command"] * n_command + ["inter"] * (A.shape[0] - n_motor - n_command)
+        pairs = [("inter", "command"), ("command", "command"), ("command", "motor")]
+        counts = [int(np.abs(S[:, [t == "inter" for t in types]]).sum())]
+        for a, b in pairs:
+            counts.append(sum(1 for i, j in zip(*np.nonzero(w.adjacency)) if types[i] == a and types[j] == b))
+        return np.array(counts)
+
+    assert check.check_count_synapses(mine)
+    signed = check.check_count_synapses(lambda A, S, m, c: np.array(
+        [S[:, m + c:].sum(), A[m + c:, m:m + c].sum(), A[m:m + c, m:m + c].sum(), A[m:m + c, :m].sum()]))
+    assert not signed and "-1" in signed.message

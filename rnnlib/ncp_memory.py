@@ -1,0 +1,251 @@
+"""How long neural circuit policies remember: the model zoo, the lag sweep and a recent-past task (chapter 7).
+
+Chapter 7 tests the NCP blog's claim that the LTC neuron "suffers from a vanishing gradient", so NCPs
+suit tasks that need only the recent past. Three tools:
+
+* :func:`make_model` builds the five models compared throughout, all with 16 state units, one input
+  and one output logit read at the last step: an LTC on a fully connected wiring (``"ltc-dense"``),
+  an LTC on an AutoNCP wiring (``"ltc-ncp"``), a CfC (``"cfc"``), a tanh Elman RNN (``"rnn"``) and an
+  LSTM (``"lstm"``).
+* :func:`run` is the ``ncp-lag`` sweep: train every model on chapter 3's lag task at increasing lags
+  with one fixed budget (Adam, global-norm clipping at 1, as in the ncps example) and record success,
+  the input-output connectivity ||dy_T/du_t|| at initialisation and after training, and the time.
+  ``python -m rnnlib.experiments ncp-lag`` regenerates ``book/data/ncp_lag.json``.
+* :class:`RecentSignTask`: the answer depends only on the last few inputs, and everything older is a
+  distractor, as in lane keeping, where only the last seconds of road matter.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ._validate import in_range, one_of, positive
+from .connectivity import connectivity
+from .lstm import LSTM
+from .ncp import LTC, CfC
+from .rnn import ElmanRNN
+from .tasks import LagTask
+from .wiring import AutoNCP, FullyConnected
+
+MODELS = ("ltc-dense", "ltc-ncp", "cfc", "rnn", "lstm")
+LABELS = {"ltc-dense": "LTC (dense)", "ltc-ncp": "LTC (NCP wiring)", "cfc": "CfC", "rnn": "tanh RNN",
+          "lstm": "LSTM"}
+UNITS = 16
+
+# the sweep's fixed budget
+LAGS = (1, 2, 4, 8, 16, 32)
+SEEDS = (0, 1)
+BUDGET = {"steps": 400, "lr": 0.01, "optimizer": "adam", "batch_size": 32, "eval_every": 50, "eval_size": 500,
+          "clip": 1.0}
+QUICK = {"lags": (1, 4), "seeds": (0,), "steps": 60}
+# the recent-past experiment: train on windows alone, test with a history in front of them
+RECENT = {"window": 2, "train_length": 2, "test_lengths": (2, 4, 10, 30, 100), "seeds": (0, 1, 2), "steps": 300,
+          "test_size": 1000}
+
+
+def make_model(kind: str, *, n_in: int = 1, n_out: int = 1, units: int = UNITS, seed: int = 0,
+               readout: str = "last") -> torch.nn.Module:
+    """One of :data:`MODELS`, with ``units`` state units, returning ``(y, h)`` for time-first input.
+
+    The LTCs use the ncps defaults (6 unfolds, softplus constraints, unit timespan); the CfC has a
+    32-unit backbone (ncps' default is 128) and a linear projection to ``n_out``.
+    """
+    one_of("kind", kind, MODELS)
+    if kind == "ltc-dense":
+        return LTC(n_in, FullyConnected(units, n_out), readout=readout, seed=seed)
+    if kind == "ltc-ncp":
+        return LTC(n_in, AutoNCP(units, n_out, seed=22222 + seed), readout=readout, seed=seed)
+    if kind == "cfc":
+        return CfC(n_in, units, backbone_units=32, proj_size=n_out, readout=readout, seed=seed)
+    if kind == "rnn":
+        return ElmanRNN(n_in, units, n_out, readout=readout, seed=seed)
+    return LSTM(n_in, units, n_out, readout=readout, seed=seed)
+
+
+def parameter_count(model: torch.nn.Module) -> int:
+    """Trainable numbers that can change the output: masked-out synapses of an LTC are not counted."""
+    if isinstance(model, LTC):
+        syn, sens = model.wiring.synapse_count, model.wiring.sensory_synapse_count
+        per_neuron = 3 * model.units                                  # gleak, vleak, cm
+        maps = sum(p.numel() for n, p in model.named_parameters() if n.startswith(("input_", "output_")))
+        return 4 * syn + 4 * sens + per_neuron + maps                 # w, sigma, mu, erev per synapse
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def connectivity_profile(model: torch.nn.Module, T: int, *, batch: int = 64, seed: int = 0) -> np.ndarray:
+    """||dy_T/du_t|| for t = 1..T (index t-1), averaged over ``batch`` random +-1 sequences, float64 (T,)."""
+    gen = torch.Generator().manual_seed(seed)
+    u = 2 * torch.randint(0, 2, (T, batch, 1), generator=gen).float() - 1
+    dtype = next(model.parameters()).dtype
+    return connectivity(lambda x: model(x)[0], u.to(dtype))
+
+
+def _clip(value: float):
+    return lambda model: torch.nn.utils.clip_grad_norm_(model.parameters(), value)
+
+
+def run_point(model: str, lag: int, seed: int, *, steps: int = BUDGET["steps"], device=None) -> dict:
+    """Train ``model`` on ``LagTask(lag)`` with the fixed budget and return one record of the sweep."""
+    from .train import train
+
+    lag = positive("lag", lag, integer=True)
+    task = LagTask(lag)
+    torch.manual_seed(seed)                    # nothing should read it; set so a stray global draw is repeatable
+    net = make_model(model, seed=seed)
+    T = task.length
+    conn0 = connectivity_profile(net, T, seed=seed)
+    res = train(net, task, steps=steps, lr=BUDGET["lr"], optimizer=BUDGET["optimizer"],
+                batch_size=BUDGET["batch_size"], grad_transform=_clip(BUDGET["clip"]),
+                eval_every=BUDGET["eval_every"], eval_size=BUDGET["eval_size"], seed=seed, progress=False,
+                device=device or torch.device("cpu"))
+    net = net.cpu()
+    conn1 = connectivity_profile(net, T, seed=seed)
+    return {"model": model, "lag": lag, "seed": seed, "length": T, "status": res.status,
+            "solved_at": res.solved_at, "final_error": res.final_error, "best_error": res.best_error,
+            "steps": res.steps, "seconds": round(res.seconds, 2), "params": parameter_count(net),
+            "conn_init": conn0.tolist(), "conn_trained": conn1.tolist()}
+
+
+def run_recent_point(model: str, seed: int, *, steps: int = RECENT["steps"], device=None) -> dict:
+    """Train on :class:`RecentSignTask` sequences that hold only the window, then test with history in front.
+
+    Training never shows the model anything older than the window, so it never has to learn to forget;
+    at test time ``length - window`` older inputs come first. Returns the error at every test length.
+    """
+    from .train import train
+
+    window = RECENT["window"]
+    net = make_model(model, seed=seed)
+    train(net, RecentSignTask(window, RECENT["train_length"]), steps=steps, lr=BUDGET["lr"],
+          optimizer=BUDGET["optimizer"], batch_size=BUDGET["batch_size"], grad_transform=_clip(BUDGET["clip"]),
+          eval_every=steps, eval_size=100, seed=seed, progress=False, stop_when_solved=False,
+          device=device or torch.device("cpu"))
+    net = net.cpu()
+    errors = []
+    for length in RECENT["test_lengths"]:
+        u, target = RecentSignTask(window, length).sample(RECENT["test_size"], torch.Generator().manual_seed(4242))
+        with torch.no_grad():
+            y, _ = net(u)
+        errors.append(float(((y > 0).float() != target).float().mean()))
+    return {"model": model, "seed": seed, "errors": errors}
+
+
+def run(out_dir=None, *, quick: bool = False, device=None, progress: bool = True) -> Path:
+    """The ``ncp-lag`` sweep: every model x lag x seed; writes ``ncp_lag.json`` (quick: ``ncp_lag_quick.json``)."""
+    from tqdm.auto import tqdm
+
+    from .experiments import DATA_DIR, metadata, write_json
+
+    lags, seeds, steps = (QUICK["lags"], QUICK["seeds"], QUICK["steps"]) if quick else (LAGS, SEEDS, BUDGET["steps"])
+    grid = [(m, lag, s) for lag in lags for s in seeds for m in MODELS]
+    t0, c0 = time.perf_counter(), time.process_time()
+    records = []
+    for m, lag, s in tqdm(grid, disable=not progress, desc="ncp-lag"):
+        records.append(run_point(m, lag, s, steps=steps, device=device))
+    recent_seeds, recent_steps = ((0,), 30) if quick else (RECENT["seeds"], RECENT["steps"])
+    recent = [run_recent_point(m, s, steps=recent_steps, device=device)
+              for s in recent_seeds for m in tqdm(MODELS, disable=not progress, desc="recent")]
+    payload = {"meta": metadata(sweep="ncp-lag", seconds=round(time.perf_counter() - t0, 1),
+                                cpu_seconds=round(time.process_time() - c0, 1), threads=torch.get_num_threads()),
+               "settings": {"models": list(MODELS), "labels": LABELS, "lags": list(lags), "seeds": list(seeds),
+                            "units": UNITS, "task": "LagTask(lag), length = lag + 5",
+                            "budget": {**BUDGET, "steps": steps}, "solve_threshold": 0.01},
+               "records": records,
+               "recent": {"settings": {**RECENT, "seeds": list(recent_seeds), "steps": recent_steps,
+                                       "task": "RecentSignTask(window, length)"}, "records": recent}}
+    name = "ncp_lag_quick.json" if quick else "ncp_lag.json"
+    return write_json(Path(out_dir or DATA_DIR) / name, payload)
+
+
+def success_table(data: dict) -> dict:
+    """``{model: [fraction of seeds solved at each lag]}`` from a loaded sweep file."""
+    lags, seeds = data["settings"]["lags"], data["settings"]["seeds"]
+    table = {}
+    for m in data["settings"]["models"]:
+        rows = [r for r in data["records"] if r["model"] == m]
+        table[m] = [sum(r["status"] == "solved" for r in rows if r["lag"] == lag) / len(seeds) for lag in lags]
+    return table
+
+
+def relative_connectivity(profile, lag: int) -> float:
+    """||dy_T/du_{T-lag}|| / ||dy_T/du_T||: how much of the last input's influence survives ``lag`` steps."""
+    profile = np.asarray(profile, dtype=float)
+    in_range("lag", lag, 0, len(profile) - 1)
+    return float(profile[-1 - lag] / profile[-1]) if profile[-1] > 0 else float("nan")
+
+
+@dataclass
+class RecentSignTask:
+    """Say whether the last ``window`` inputs sum to a positive number; older inputs are distractors.
+
+    u_t ~ N(0, 1) i.i.d. plus, with ``drift > 0``, a slowly wandering offset that is the same for the
+    whole window (a random walk with step ``drift``) and is part of the signal; the label is
+    1[u_{T-window+1} + ... + u_T > 0]. Nothing before the window matters, so a model that forgets does
+    not have to learn to: the NCP blog's lane-keeping argument. Same protocol as ``rnnlib.tasks``.
+    """
+
+    window: int = 3
+    length: int = 30
+    drift: float = 0.0
+
+    n_in: int = 1
+    n_out: int = 1
+    readout: str = "last"
+
+    def __post_init__(self):
+        self.window = positive("window", self.window, integer=True)
+        self.length = positive("length", self.length, integer=True)
+        in_range("window", self.window, 1, self.length)
+        positive("drift", self.drift, allow_zero=True)
+
+    def sample(self, batch_size: int, generator: torch.Generator | None = None):
+        """u (T, B, 1); target (B, 1) in {0, 1}."""
+        positive("batch_size", batch_size, integer=True)
+        u = torch.randn(self.length, batch_size, 1, generator=generator)
+        if self.drift > 0:
+            u = u + self.drift * torch.randn(self.length, batch_size, 1, generator=generator).cumsum(0)
+        target = (u[-self.window:].sum(0) > 0).float()
+        return u, target
+
+    def loss(self, y: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return F.binary_cross_entropy_with_logits(y, target.to(y.dtype))
+
+    def error(self, y: torch.Tensor, target: torch.Tensor) -> float:
+        return float(((y > 0).to(target.dtype) != target).float().mean())
+
+
+@dataclass
+class SineTask:
+    """The first example of the ncps docs: from [sin s, cos s], s in [0, 3 pi], predict sin 2s (48 steps).
+
+    One fixed sequence (batch 1); ``sample`` always returns it, so ``rnnlib.train.train`` can fit it.
+    The "error" is the mean squared error itself, so a run counts as solved below ``solve_threshold``.
+    """
+
+    length: int = 48
+
+    n_in: int = 2
+    n_out: int = 1
+    readout: str = "all"
+
+    def __post_init__(self):
+        self.length = positive("length", self.length, integer=True)
+
+    def sample(self, batch_size: int = 1, generator: torch.Generator | None = None):
+        """u (T, 1, 2) and the target (T, 1, 1); ``batch_size`` copies of the one sequence."""
+        s = torch.linspace(0, 3 * math.pi, self.length)
+        u = torch.stack([torch.sin(s), torch.cos(s)], dim=-1)[:, None, :]
+        y = torch.sin(torch.linspace(0, 6 * math.pi, self.length))[:, None, None]
+        return u.expand(-1, batch_size, -1), y.expand(-1, batch_size, -1)
+
+    def loss(self, y: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return F.mse_loss(y, target.to(y.dtype))
+
+    def error(self, y: torch.Tensor, target: torch.Tensor) -> float:
+        return float(F.mse_loss(y, target.to(y.dtype)))
