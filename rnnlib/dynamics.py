@@ -204,13 +204,19 @@ def plot_bifurcation(w: float = 5.0, *, starts=(-3.0, 0.5, 3.0), T: int = 50, b_
                 label=f"$x_{{2000}}$ from $x_0={s:+g}$ (iterated)")
     for bb, name in ((b1, "$b_1$"), (b2, "$b_2$")):
         ax.axvline(bb, color=COLORS["grey"], lw=1, ls=":")
-        ax.text(bb, 4.1, name, ha="center", fontsize=9)
+        ax.text(bb + 0.01, -3.45, name, ha="left", fontsize=9)
+    c_lo, c_hi = slope_critical_points(w)
+    ax.plot([b1, b2], [c_hi, c_lo], "o", color=COLORS["black"], ms=6, label="an attractor disappears (bifurcation)")
     colors = (COLORS["orange"], COLORS["green"], COLORS["purple"])
     for x0, c in zip(starts, colors):
         ax.plot([b_range[0]], [x0], ">", color=c, ms=7, clip_on=False)
+        bc = crossing_bias(x0, w)
+        if b1 < bc < b2:
+            ax.plot([bc], [x0], "o", mfc="none", mec=c, ms=7, mew=1.5,
+                    label=f"$x_0 = {x0:g}$ on the basin boundary")
     ax.set(xlabel="bias $b$", ylabel=r"asymptotic state $x_\infty$", title=f"bifurcation diagram, $w = {w:g}$",
            ylim=(-3.6, 4.5), xlim=b_range)
-    ax.legend(loc="lower right", fontsize=7)
+    ax.legend(loc="upper left", fontsize=7, bbox_to_anchor=(0.02, 0.98))
     for x0, c in zip(starts, colors):
         bg = sensitivity_grid(x0, w, b_range)
         bx.semilogy(bg, np.abs(sensitivities(x0, w, bg, T)["dx_db"]), color=c, lw=1.2, label=f"$x_0 = {x0:g}$")

@@ -192,6 +192,28 @@ def linear_modes(W, v, n_max: int) -> np.ndarray:
     return np.linalg.norm((c[None, :] * lam[None, :] ** n) @ Qinv, axis=1)   # ||c Lambda^n Q^-1||
 
 
+def nonnormal_recurrent(n: int, *, spectral_radius: float = 0.9, sigma_max: float = 4.0, seed: int = 0) -> np.ndarray:
+    """A non-normal W = Q (rho I + c N) Q^T: every eigenvalue equals ``spectral_radius`` (N is strictly upper
+    triangular, so it does not move them), while c is set by bisection so that the largest singular value is
+    ``sigma_max``. Its powers grow for a while (||W^n|| can exceed 1) and then decay like rho^n."""
+    n = positive("n", n, integer=True)
+    rho = positive("spectral_radius", spectral_radius)
+    if not sigma_max >= rho:
+        raise ValueError(f"sigma_max must be >= spectral_radius = {rho}, got {sigma_max!r}")
+    rng = np.random.default_rng(seed)
+    N = np.triu(rng.normal(size=(n, n)), k=1)
+    Q, R = np.linalg.qr(rng.normal(size=(n, n)))
+    Q = Q * np.sign(np.diag(R))
+    smax = lambda c: np.linalg.norm(rho * np.eye(n) + c * N, 2)
+    lo, hi = 0.0, 1.0
+    while smax(hi) < sigma_max:
+        hi *= 2
+    for _ in range(100):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if smax(mid) < sigma_max else (lo, mid)
+    return Q @ (rho * np.eye(n) + 0.5 * (lo + hi) * N) @ Q.T
+
+
 # --- the same quantities by torch autograd (independent checks) ---------------------------------
 
 def _torch_run(W, x_k, steps_inputs, activation):
@@ -302,20 +324,24 @@ def _plain_log_ticks(ax, ylim):
 def plot_backprop_norms(spectral_radius: float = 1.1, activation: str = "tanh", T: int = 50, *, H: int = 32,
                         seed: int = 0, ylim=(1e-30, 1e30)):
     """||dE_T/dx_k|| against k on a log scale, with Pascanu's bound eta^(T-k) (the chapter's interactive figure)."""
-    from .plots import COLORS, fig_axes
+    from matplotlib.figure import Figure
+
+    from .plots import COLORS
 
     net = driven_network(spectral_radius, activation, T, H=H, seed=seed)
     e = eta(net["W"], activation)
     k = np.arange(T + 1)
-    fig, ax = fig_axes(1, 1, width=6.0, height=3.3)
+    fig = Figure(figsize=(7.2, 3.0))                          # no pyplot, no layout engine: cheaper frames
+    ax = fig.add_axes((0.1, 0.16, 0.56, 0.72))
     ax.axhline(1.0, color=COLORS["grey"], lw=0.8)
     ax.semilogy(k, np.clip(pascanu_bound(net["W"], T, activation=activation), *ylim), "--", color=COLORS["grey"],
-                label=f"Pascanu's bound eta^(T-k), eta = gamma sigma_max = {e:.2f}")
+                label=f"Pascanu's bound eta^(T-k),\neta = gamma sigma_max = {e:.2f}")
     ax.semilogy(k, np.clip(net["norms"], *ylim), color=COLORS["blue"], lw=2, label="measured ||dE_T/dx_k||")
     n0 = net["norms"][0]
     verdict = "explodes" if n0 > 1 else "vanishes"
     ax.set(xlim=(0, 100), ylim=ylim, xlabel="step k (the loss is at step T)", ylabel="gradient norm",
-           title=f"{activation}, spectral radius {spectral_radius:g}, T = {T}: {verdict}, norm at k = 0: {n0:.1e}")
+           title=f"{activation}, spectral radius {spectral_radius:g}, T = {T}: {verdict}")
     _plain_log_ticks(ax, ylim)
-    ax.legend(loc="lower right" if n0 > 1 else "upper left", fontsize=7.5)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8, title=f"norm at k = 0: {n0:.1e}",
+              title_fontsize=8)
     return fig

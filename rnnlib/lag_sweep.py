@@ -150,3 +150,31 @@ def run(out_dir: Path | None = None, *, quick: bool = False, device=None, progre
                                 threads=torch.get_num_threads()),
                "settings": SETTINGS, "grid": grid, "points": points}
     return write_json(Path(out_dir or DATA_DIR) / ("lag_quick.json" if quick else "lag.json"), payload)
+
+
+def table(data: dict) -> list[dict]:
+    """One row per lag of a results file: lag, seeds solved / seeds, success rate, median solving step, cause gradient."""
+    rows = []
+    for p in data["points"]:
+        steps = [r["solved_at"] for r in p["runs"] if r["status"] == "solved"]
+        rows.append({"lag": p["lag"], "solved": sum(r["status"] == "solved" for r in p["runs"]), "seeds": len(p["runs"]),
+                     "success_rate": p["success_rate"], "median_solved_at": float(np.median(steps)) if steps else None,
+                     "cause_gradient_init": p["cause_gradient_init"]})
+    return rows
+
+
+def plot_sweep(data: dict):
+    """Success rate against lag (left) and the gradient reaching the cause at initialisation (right)."""
+    from .plots import COLORS, fig_axes
+
+    rows = table(data)
+    lags = np.array([r["lag"] for r in rows])
+    fig, (ax, bx) = fig_axes(1, 2, width=10, height=3.2)
+    ax.plot(lags, [r["success_rate"] for r in rows], "o-", color=COLORS["blue"])
+    s = data["settings"]
+    ax.set(xlabel="lag (steps between cause and answer)", ylabel=f"fraction of {rows[0]['seeds']} seeds solved",
+           ylim=(-0.05, 1.05), title=f"tanh RNN, {s['steps']} {s['optimizer']} steps, H = {s['hidden']}")
+    bx.semilogy(lags, [r["cause_gradient_init"] for r in rows], "s-", color=COLORS["red"])
+    bx.set(xlabel="lag", ylabel=r"median $\|\partial y_T / \partial h_{T-\mathrm{lag}}\|$",
+           title="gradient that reaches the cause (at initialisation)")
+    return fig

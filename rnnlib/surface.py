@@ -198,11 +198,11 @@ def plot_surface(paths=(), *, labels=(), w_range=(1.0, 8.0), b_range=(-5.5, 0.5)
                        (b_range[1] - p0[1]) / d[1] if d[1] > 0 else (b_range[0] - p0[1]) / d[1] if d[1] < 0 else np.inf)
             tip = p0 + 0.97 * span * d
             ax.annotate("", tip, p0, arrowprops=dict(arrowstyle="-|>", color=c, lw=1.6))
-            ax.text(*(p0 + 0.6 * span * d), f"step {n_in}: thrown to\n$(w, b)$ = ({p1[0]:.3g}, {p1[1]:.3g})  ",
+            ax.text(*(p0 + 0.6 * span * d), f"step {n_in}: thrown to\n$(w, b)$ = ({p1[0]:.4g}, {p1[1]:.4g})  ",
                     color="white", fontsize=8, va="center", ha="right")
     ax.set(xlim=w_range, ylim=b_range, xlabel="recurrent weight $w$", ylabel="bias $b$")
     ax.grid(False)
-    ax.legend(loc="lower left", fontsize=7, frameon=True, facecolor="white", framealpha=0.85)
+    ax.legend(loc="lower left", fontsize=7, frameon=True, facecolor="#404040", framealpha=0.9, labelcolor="white")
     return fig
 
 
