@@ -307,3 +307,33 @@ def test_random_problem_and_contribution_plot():
     plt.close(fig)
     with pytest.raises(ValueError, match="T must"):
         bptt.random_problem(0)
+
+
+def test_unrolled_graph_draws_the_truncated_backward_path():
+    """rnnlib.plots.unrolled_graph (chapter 2's figures): red backward arrows = the steps BPTT reaches."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import to_rgba
+    from matplotlib.patches import FancyArrowPatch
+
+    from rnnlib.plots import COLORS, unrolled_graph
+
+    red = to_rgba(COLORS["red"])
+
+    def red_arrows(**kw):
+        fig, ax = plt.subplots()
+        unrolled_graph(ax, T=5, folded=False, highlight_path=True, **kw)
+        n = sum(isinstance(p, FancyArrowPatch) and p.get_edgecolor() == red for p in ax.patches)
+        plt.close(fig)
+        return n
+
+    assert red_arrows() == 5 + 1                  # h_5 -> ... -> h_0, plus the arrow from the loss
+    assert red_arrows(truncate=2) == 2 + 1
+    assert red_arrows(truncate=0) == 0 + 1
+    fig, ax = plt.subplots()
+    with pytest.raises(ValueError, match="T must"):
+        unrolled_graph(ax, T=0)
+    with pytest.raises(ValueError, match="truncate"):
+        unrolled_graph(ax, T=3, truncate=-1)
+    plt.close(fig)
