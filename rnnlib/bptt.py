@@ -16,6 +16,10 @@ Backward pass (g_t = dE/dh_t, delta_t = dE/da_t):
     dE/dW_hh = sum_t delta_t h_{t-1}^T,   dE/dW_xh = sum_t delta_t u_t^T,   dE/db_h = sum_t delta_t
 
 The term of the sum with index t is "the contribution of step t"; ``bptt`` returns each one.
+
+Also here, for chapter 2: an autograd reference with one weight copy per step (``untied_gradients``),
+the Jacobian product dh_t/dh_k (``jacobian_product``), the cost of BPTT against T (``bptt_cost``,
+``autograd_saved_bytes``), and plain SGD on the lag task with full or truncated BPTT (``train_lag``).
 """
 from __future__ import annotations
 
