@@ -27,6 +27,7 @@ DATA_DIR = Path(__file__).resolve().parent.parent / "book" / "data"
 # name -> "module:function". Chapters register their sweeps here (one line each).
 SWEEPS: dict[str, str] = {
     "lag": "rnnlib.lag_sweep:run",  # chapter 3
+    "temporal-order": "rnnlib.temporal_order:run",  # chapter 4
     "teacher-student": "rnnlib.teacher:run",  # chapter 6
     "gated-lag": "rnnlib.gated_lag:run",  # chapter 5
     "ncp-lag": "rnnlib.ncp_memory:run",  # chapter 7
