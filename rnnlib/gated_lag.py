@@ -194,8 +194,8 @@ def run(out_dir: Path | None = None, *, quick: bool = False, device=None, progre
 
 # --- The price of remembering (chapter 5): a task where old events are noise --------------------------
 
-FORGETTING_VARIANTS = {"tanh RNN": ("tanh", {}), "LSTM, b_f = 0": ("lstm", {"forget_bias": 0.0}),
-                       "LSTM, b_f = 5": ("lstm", {"forget_bias": 5.0}), "LSTM 1997 (no forget gate)": ("lstm1997", {})}
+FORGETTING_VARIANTS = {"tanh RNN": ("tanh", {}), "LSTM, $b_f = 0$": ("lstm", {"forget_bias": 0.0}),
+                       "LSTM, $b_f = 5$": ("lstm", {"forget_bias": 5.0}), "LSTM 1997 (no forget gate)": ("lstm1997", {})}
 
 
 def price_of_remembering(*, variants: dict | None = None, seeds=(0, 1), task=None, steps: int = 300,
@@ -235,3 +235,68 @@ def price_of_remembering(*, variants: dict | None = None, seeds=(0, 1), task=Non
         out[label] = {"losses": losses, "early": float(losses[:, :early].mean()), "final": float(np.mean(finals)),
                       "long": float(np.mean(longs)), "models": models}
     return out
+
+
+# --- Reading the shipped sweep ---------------------------------------------------------------------------
+
+LABELS = {"tanh": "tanh RNN", "orthogonal": "orthogonal RNN", "lstm": "LSTM, $b_f = 1$", "lstm_fb3": "LSTM, $b_f = 3$",
+          "gru": "GRU"}
+
+
+def find(data: dict, model: str, lag: int, seed: int = 0) -> dict:
+    """The result of one run (``model``, ``lag``, ``seed``) in a loaded sweep file."""
+    for r in data["results"]:
+        if (r["model"], r["lag"], r["seed"]) == (model, lag, seed):
+            return r
+    raise ValueError(f"no run with model={model!r}, lag={lag}, seed={seed} in this sweep")
+
+
+def summarize(data: dict) -> dict:
+    """``{model: {lag: {"solved": k, "runs": n, "updates": [solved_at of each solved run]}}}``."""
+    out = {m: {} for m in data["grid"]["models"]}
+    for r in data["results"]:
+        cell = out[r["model"]].setdefault(r["lag"], {"solved": 0, "runs": 0, "updates": []})
+        cell["runs"] += 1
+        if r["status"] == "solved":
+            cell["solved"] += 1
+            cell["updates"].append(r["solved_at"])
+    return out
+
+
+def success_table(data: dict) -> str:
+    """A Markdown table: solved seeds / seeds (and the mean number of updates to solve) per model and lag."""
+    summary = summarize(data)
+    lags = data["grid"]["lags"]
+    rows = ["| model | " + " | ".join(f"lag {lag}" for lag in lags) + " |", "|---" * (len(lags) + 1) + "|"]
+    for m, cells in summary.items():
+        entries = []
+        for lag in lags:
+            c = cells[lag]
+            mean = f" ({np.mean(c['updates']):.0f})" if c["updates"] else ""
+            entries.append(f"{c['solved']}/{c['runs']}{mean}")
+        rows.append(f"| {LABELS.get(m, m)} | " + " | ".join(entries) + " |")
+    return "\n".join(rows)
+
+
+def plot_lookback(result: dict, *, ax=None, title: str | None = None):
+    """Connectivity ``||dy_T/du_{T-k}||`` against ``k`` (steps before the end), at initialisation and trained."""
+    import matplotlib.pyplot as plt
+
+    from .plots import COLORS
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.4, 2.8), layout="constrained")
+    init = np.asarray(result["connectivity_init"])[::-1]          # index k = steps before the end
+    trained = np.asarray(result["connectivity_trained"])[::-1]
+    k = np.arange(len(init))
+    ax.semilogy(k, np.maximum(init, 1e-30), "--", color=COLORS["grey"], label="at initialisation")
+    ax.semilogy(k, np.maximum(trained, 1e-30), color=COLORS["blue"], marker=".", ms=3, label="after training")
+    ax.axvline(result["lag"], color=COLORS["red"], lw=1, label="the cause")
+    ax.set_xlabel("steps before the output, $k$")
+    ax.set_ylabel(r"$\|\partial y_T / \partial u_{T-k}\|$")
+    ax.set_ylim(max(1e-16, min(init.min(), trained.min()) / 3), max(init.max(), trained.max()) * 3)
+    verdict = (f"solved after {result['solved_at']} updates" if result["status"] == "solved"
+               else f"not solved (error {result['final_error']:.2f})")
+    ax.set_title(title or f"{LABELS.get(result['model'], result['model'])}, lag {result['lag']}: {verdict}")
+    ax.legend(loc="upper left", fontsize=8)
+    return ax.figure

@@ -1,0 +1,146 @@
+"""Chapter 5's experiments: the shipped gated-lag sweep re-runs, the fast models equal rnnlib's, the recent-past task."""
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from rnnlib import experiments, gated_lag
+from rnnlib.lstm import LSTM
+from rnnlib.tasks import RecentPastTask
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    return experiments.load("gated_lag")
+
+
+def _cell(data, model, lag, seed):
+    return next(r for r in data["results"] if (r["model"], r["lag"], r["seed"]) == (model, lag, seed))
+
+
+@pytest.mark.parametrize("model", ["tanh", "lstm"])
+def test_one_point_of_the_shipped_sweep_reproduces(shipped, model):
+    torch.set_num_threads(1)
+    lag = shipped["grid"]["lags"][0]
+    old = _cell(shipped, model, lag, 0)
+    new = gated_lag.run_point(model=model, lag=lag, seed=0, settings=shipped["settings"])
+    assert new["status"] == old["status"] and new["solved_at"] == old["solved_at"]
+    assert new["final_error"] == pytest.approx(old["final_error"], abs=1e-6)
+    assert [s for s, _ in new["evals"]] == [s for s, _ in old["evals"]]
+    np.testing.assert_allclose(new["connectivity_init"], old["connectivity_init"], rtol=1e-4, atol=1e-9)
+    np.testing.assert_allclose(new["connectivity_trained"], old["connectivity_trained"], rtol=1e-3, atol=1e-7)
+
+
+def test_shipped_file_is_complete_and_consistent(shipped):
+    grid = shipped["grid"]
+    assert shipped["settings"] == gated_lag.SETTINGS and grid["models"] == list(gated_lag.CONTENDERS)
+    assert len(shipped["results"]) == len(grid["lags"]) * len(grid["models"]) * len(grid["seeds"])
+    for r in shipped["results"]:
+        assert r["status"] in ("solved", "budget", "diverged")
+        assert (r["status"] == "solved") == (r["solved_at"] is not None)
+        assert len(r["connectivity_trained"]) == r["lag"] + 5
+        if r["status"] == "solved":
+            assert r["final_error"] < 0.01 and r["updates"] == r["solved_at"]
+        else:
+            assert r["updates"] == shipped["settings"]["steps"]
+    assert shipped["meta"]["cpu_seconds"] <= 300          # the sweep's budget: 5 minutes of one core
+
+
+@pytest.mark.parametrize("kind", gated_lag.KINDS)
+def test_fast_models_equal_the_rnnlib_models(kind):
+    torch.manual_seed(0)
+    net = gated_lag.FastRecurrent(kind, 2, 6, 3, readout="all", seed=1, forget_bias=2.0)
+    u = 3 * torch.randn(25, 4, 2)
+    with torch.no_grad():
+        y_fast, _ = net(u)
+        y_ref, _ = net.to_rnnlib()(u)
+    assert float((y_fast - y_ref).abs().max()) < 1e-5
+    assert float(y_fast.abs().max()) > 1e-3
+
+
+def test_float64_fast_models_equal_to_1e12():
+    for kind in ("tanh", "orthogonal", "lstm", "gru"):
+        net = gated_lag.FastRecurrent(kind, 1, 5, 1, seed=0, dtype=torch.float64)
+        u = torch.randn(30, 3, 1, dtype=torch.float64)
+        with torch.no_grad():
+            assert float((net(u)[0] - net.to_rnnlib()(u)[0]).abs().max()) < 1e-12
+
+
+def test_lstm1997_fast_path_has_a_forget_gate_pinned_at_one():
+    net = gated_lag.FastRecurrent("lstm1997", 1, 4, 1, seed=0)
+    u = 10 * torch.randn(40, 3, 1)
+    y, _ = net(u)
+    y.sum().backward()
+    H = 4
+    assert float(net.rnn.weight_hh_l0.grad[H:2 * H].abs().max()) == 0.0
+    assert float(net.rnn.bias_ih_l0.grad[H:2 * H].abs().max()) == 0.0
+    assert float(net.rnn.weight_hh_l0.grad.abs().max()) > 0
+    old = net.to_rnnlib()
+    assert isinstance(old, LSTM) and not old.cell.forget_gate
+    with pytest.raises(ValueError, match="dtype"):
+        gated_lag.FastRecurrent("lstm1997", 1, 4, 1, dtype=torch.float64)
+
+
+def test_fast_model_initialisations():
+    tanh = gated_lag.FastRecurrent("tanh", 1, 64, 1, seed=0)
+    orth = gated_lag.FastRecurrent("orthogonal", 1, 64, 1, seed=0)
+    W = orth.rnn.weight_hh_l0.detach().double()
+    assert float((W.T @ W - torch.eye(64, dtype=torch.float64)).abs().max()) < 1e-6
+    radius = float(torch.linalg.eigvals(tanh.rnn.weight_hh_l0.detach().double()).abs().max())
+    assert 0.8 < radius < 1.2                                   # N(0, 1/H): spectral radius about 1
+    lstm = gated_lag.FastRecurrent("lstm", 1, 8, 1, forget_bias=3.0)
+    b = lstm.rnn.bias_ih_l0[8:16] + lstm.rnn.bias_hh_l0[8:16]
+    assert torch.allclose(b, torch.full((8,), 3.0))
+
+
+def test_recent_past_task_targets():
+    task = RecentPastTask(length=30, window=4, event_rate=0.2)
+    u, y = task.sample(5, torch.Generator().manual_seed(0))
+    assert u.shape == y.shape == (30, 5, 1)
+    for t in range(30):
+        ref = u[max(0, t - 3):t + 1].sum(0) / 4
+        assert torch.allclose(y[t], ref, atol=1e-6)
+    big = RecentPastTask(length=200, event_rate=0.1, event_size=4.0, signal=0.5)
+    u, _ = big.sample(100, torch.Generator().manual_seed(1))
+    frac = float((u.abs() > 2.5).float().mean())                 # events, not signal (signal exceeds 2.5 w.p. 6e-7)
+    assert 0.08 < frac < 0.12
+    assert task.error(y, y) == 0.0 and task.error(y + 1.0, y) == 1.0
+    assert float(task.loss(y, y)) == 0.0
+
+
+def test_recent_past_task_bad_inputs():
+    with pytest.raises(ValueError, match="window"):
+        RecentPastTask(length=5, window=6)
+    with pytest.raises(ValueError, match="event_rate"):
+        RecentPastTask(event_rate=1.5)
+    with pytest.raises(ValueError, match="tolerance"):
+        RecentPastTask(tolerance=0)
+    with pytest.raises(ValueError, match="length"):
+        RecentPastTask(length=0)
+
+
+def test_price_of_remembering_runs_small():
+    out = gated_lag.price_of_remembering(seeds=(0,), steps=5, early=3, long_length=20,
+                                         task=RecentPastTask(length=12))
+    assert set(out) == set(gated_lag.FORGETTING_VARIANTS)
+    for v in out.values():
+        assert v["losses"].shape == (1, 5) and np.isfinite([v["early"], v["final"], v["long"]]).all()
+
+
+def test_bad_inputs():
+    with pytest.raises(ValueError, match="kind"):
+        gated_lag.FastRecurrent("rnn", 1, 4, 1)
+    with pytest.raises(ValueError, match="model"):
+        gated_lag.run_point(model="transformer", lag=5, seed=0)
+    with pytest.raises(ValueError, match="u must have shape"):
+        gated_lag.FastRecurrent("gru", 1, 4, 1)(torch.randn(5, 1))
+    with pytest.raises(ValueError, match="sweep"):
+        experiments.resolve("no-such-sweep")
+
+
+@pytest.mark.slow
+def test_quick_sweep_writes_a_file(tmp_path):
+    path = gated_lag.run(tmp_path, quick=True, progress=False)
+    data = json.loads(path.read_text())
+    assert data["meta"]["quick"] is True and len(data["results"]) == 2 * len(gated_lag.CONTENDERS)
