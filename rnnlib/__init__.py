@@ -12,7 +12,16 @@ Every chapter imports it. Modules are named after the math they implement:
 * ``check``       exercise checkers with friendly feedback
 * ``experiments`` the command line for the sweeps whose small results ship in ``book/data``
 
-Later chapters add their own modules (gradients, dynamics, clipping, LSTM/GRU, SSMs, NCPs).
+Chapter modules (import them as ``rnnlib.<name>``; they load on first use):
+
+* chapter 1: ``recurrence`` (trajectories, fixed points, stability), ``context_cost`` (window vs state)
+* chapter 3: ``gradients`` (Jacobians through time, the Pascanu bound), ``dynamics`` (the single-unit map and its
+  bifurcations), ``surface`` (the error surface and its wall), ``lag_sweep`` (success against lag)
+* chapter 4: ``pathological`` (the six tasks), ``clip`` (clipping, initialisations, NaN guard),
+  ``regularizer`` (the Omega regulariser), ``ensemble`` and ``temporal_order`` (the batched sweep)
+* chapter 5: ``lstm``, ``orthogonal``, ``connectivity``, ``gated_lag``
+* chapter 6: ``ssm`` (diagonal recurrences, scans, the LRU), ``memory`` (closed forms), ``teacher``
+* chapter 7: ``ncp``, ``ltc_fused``, ``wiring``, ``ncp_memory``
 """
 from __future__ import annotations
 
