@@ -194,8 +194,8 @@ def run(out_dir: Path | None = None, *, quick: bool = False, device=None, progre
 
 # --- The price of remembering (chapter 5): a task where old events are noise --------------------------
 
-FORGETTING_VARIANTS = {"tanh RNN": ("tanh", {}), "LSTM, $b_f = 0$": ("lstm", {"forget_bias": 0.0}),
-                       "LSTM, $b_f = 5$": ("lstm", {"forget_bias": 5.0}), "LSTM 1997 (no forget gate)": ("lstm1997", {})}
+FORGETTING_VARIANTS = {"tanh RNN": ("tanh", {}), "LSTM, forget bias 0": ("lstm", {"forget_bias": 0.0}),
+                       "LSTM, forget bias 5": ("lstm", {"forget_bias": 5.0}), "LSTM 1997 (no forget gate)": ("lstm1997", {})}
 
 
 def price_of_remembering(*, variants: dict | None = None, seeds=(0, 1), task=None, steps: int = 300,
@@ -239,7 +239,7 @@ def price_of_remembering(*, variants: dict | None = None, seeds=(0, 1), task=Non
 
 # --- Reading the shipped sweep ---------------------------------------------------------------------------
 
-LABELS = {"tanh": "tanh RNN", "orthogonal": "orthogonal RNN", "lstm": "LSTM, $b_f = 1$", "lstm_fb3": "LSTM, $b_f = 3$",
+LABELS = {"tanh": "tanh RNN", "orthogonal": "orthogonal RNN", "lstm": "LSTM, forget bias 1", "lstm_fb3": "LSTM, forget bias 3",
           "gru": "GRU"}
 
 
@@ -264,18 +264,22 @@ def summarize(data: dict) -> dict:
 
 
 def success_table(data: dict) -> str:
-    """A Markdown table: solved seeds / seeds (and the mean number of updates to solve) per model and lag."""
+    """An HTML table: solved seeds / seeds (and the mean number of updates to solve) per model and lag."""
+    import html
+
     summary = summarize(data)
     lags = data["grid"]["lags"]
-    rows = ["| model | " + " | ".join(f"lag {lag}" for lag in lags) + " |", "|---" * (len(lags) + 1) + "|"]
+    head = "".join(f"<th>lag {lag}</th>" for lag in lags)
+    rows = []
     for m, cells in summary.items():
         entries = []
         for lag in lags:
             c = cells[lag]
             mean = f" ({np.mean(c['updates']):.0f})" if c["updates"] else ""
-            entries.append(f"{c['solved']}/{c['runs']}{mean}")
-        rows.append(f"| {LABELS.get(m, m)} | " + " | ".join(entries) + " |")
-    return "\n".join(rows)
+            entries.append(f"<td>{c['solved']}/{c['runs']}{mean}</td>")
+        rows.append(f"<tr><td>{html.escape(LABELS.get(m, m))}</td>{''.join(entries)}</tr>")
+    return (f'<table class="rnnlib-table"><thead><tr><th>model</th>{head}</tr></thead>'
+            f"<tbody>{''.join(rows)}</tbody></table>")
 
 
 def plot_lookback(result: dict, *, ax=None, title: str | None = None):
