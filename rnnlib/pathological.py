@@ -333,10 +333,16 @@ def plot_example(task: PathologicalTask, *, seed: int = 0, ax=None):
         marks = torch.nonzero(u[:, 0, 0]).flatten().tolist()
         for p in marks:
             ax.axvline(p, color="#D55E00", lw=0.8, alpha=0.6)
+        ax.set_yticks([0, 1], ["marker", "value"])
         answer = f"answer {float(t[0, 0]):.3f} from {', '.join(f'{float(u[p, 0, 1]):.2f}' for p in marks)}"
     elif task.kind == "softmax":
-        answer = "answer: blank, then " + "".join(str(int(v)) for v in t[-task.n_pos:, 0])
+        ax.set_yticks(range(task.n_in), [str(k) for k in range(task.n_values)] + ["blank", "cue"])
+        answer = "blanks, then " + "".join(str(int(v)) for v in t[-task.n_pos:, 0])
+    elif isinstance(task, _Order):
+        ax.set_yticks(range(6), list("ABcdef"))
+        bits = [(int(t[0]) >> k) & 1 for k in range(len(task.starts))]
+        answer = "".join("AB"[b] for b in bits)            # class = v0 + 2 v1 (+ 4 v2): the symbols in order
     else:
-        answer = f"answer: class {int(t[0])}"
-    ax.set_title(f"{task.name} (L = {task.length}): {answer}", fontsize=8.5)
+        answer = f"the first symbol, {int(t[0])}"
+    ax.set_title(f"{task.name} (L = {task.length}); answer: {answer}", fontsize=8.5)
     return fig
