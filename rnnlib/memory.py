@@ -183,3 +183,33 @@ def curvature_1d(lam_star, *, direction: str = "radial", normalised: bool = Fals
     else:
         c = r2 * (1 + r2) / (1 - r2) ** (2 if normalised else 3)
     return c * dlambda_dnu(lam_star) ** 2 if param == "exp" else c
+
+
+def figure_remedies(lam: float = 0.99, rho: float = 0.0):
+    """The chapter's interactive figure: E[h^2] and the sensitivity against lam for one input correlation rho,
+    without and with gamma normalisation and the exp parametrisation, marked at ``lam``. Returns the Figure."""
+    import matplotlib.pyplot as plt
+
+    from .plots import COLORS
+
+    grid = 1 - np.logspace(-4, -0.05, 300)[::-1]  # lam from 0.11 to 0.9999
+    x = -np.log10(1 - grid)
+    variants = [("plain", dict(), COLORS["red"]), ("γ-normalised", dict(normalised=True), COLORS["orange"]),
+                ("γ + exp param.", dict(normalised=True, param="exp"), COLORS["blue"])]
+    fig, axes = plt.subplots(1, 2, figsize=(7.6, 2.9))
+    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.16, top=0.9, wspace=0.25)  # fixed layout: fast frames
+    for name, kw, color in variants:
+        if "param" not in kw:
+            axes[0].plot(x, mean_square_state(grid, rho, **kw), color=color, label=name)
+        axes[1].plot(x, mean_square_sensitivity(grid, rho, **kw), color=color, label=name)
+    here = [mean_square_sensitivity(lam, rho, **kw) for _, kw, _ in variants]
+    for ax in axes:
+        ax.axvline(-np.log10(1 - lam), color=COLORS["grey"], ls=":")
+        ax.set(yscale="log", ylim=(1e-3, 1e17), xlim=(0, 4), xticks=[0, 1, 2, 3, 4], xticklabels=["0", "0.9", "0.99", "0.999", "0.9999"],
+               xlabel="λ", yticks=[1e-3, 1, 1e3, 1e6, 1e9, 1e12, 1e15],
+               yticklabels=["1e-3", "1", "1e3", "1e6", "1e9", "1e12", "1e15"])  # plain labels: no mathtext, fast
+        ax.minorticks_off()
+    axes[0].set(title=f"state E[h²], ρ = {rho:g}")
+    axes[1].set(title=f"sensitivity at λ = {lam:g}: " + " / ".join(f"{v:.2g}" for v in here))
+    axes[1].legend(loc="upper left")
+    return fig

@@ -364,3 +364,28 @@ def adam_effective_lr(kind: str, *, nu0: float = 0.99, lr: float = 1e-3, steps: 
     for name, (_, v_hat) in res["state"].items():
         out[name] = (lr / (v_hat.sqrt() + 1e-8)).numpy().ravel()
     return out
+
+
+def figure_hessians(results: dict):
+    """Fig. 4A-B: for each {label: hessian_at_teacher(...)} a row with log10 |H|, the moduli of the top-10
+    eigenvectors, and the eigenvalue spectrum. Parameter groups are marked on the axes. Returns the Figure."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(len(results), 3, figsize=(9.6, 3.0 * len(results)), layout="constrained",
+                             gridspec_kw=dict(width_ratios=[1.0, 0.55, 0.9]), squeeze=False)
+    for row, (label, res) in zip(axes, results.items()):
+        H, groups = np.abs(res["hessian"]), res["groups"]
+        starts = [i for i in range(len(groups)) if i == 0 or groups[i] != groups[i - 1]]
+        im = row[0].imshow(np.log10(H + 1e-12), cmap="viridis", vmin=-4, vmax=np.log10(H.max()))
+        row[1].imshow(np.abs(res["eigvecs"][:, :10]), cmap="Greys", aspect="auto", vmin=0, vmax=1)
+        for ax in row[:2]:
+            ax.set_yticks(starts, [groups[i] for i in starts], fontsize=7)
+            ax.grid(False)
+        row[0].set_xticks(starts, [groups[i] for i in starts], fontsize=7, rotation=90)
+        row[0].set_title(f"{label}: log10 |Hessian|")
+        row[1].set(title="|top-10 eigenvectors|", xlabel="rank")
+        fig.colorbar(im, ax=row[0], shrink=0.8)
+        ev = np.clip(res["eigvals"], 1e-12, None)
+        row[2].semilogy(np.arange(1, len(ev) + 1), ev, "o", ms=3)
+        row[2].set(title="eigenvalues", xlabel="rank", ylim=(1e-10, 10 * ev.max()))
+    return fig

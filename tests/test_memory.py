@@ -176,3 +176,4 @@ def test_bad_arguments():
         M.curvature_1d(0.5, direction="phase", param="exp")
     with pytest.raises(ValueError, match="T"):
         M.ar1_inputs(0, 3, 0.5, rng=np.random.default_rng(0))
+
