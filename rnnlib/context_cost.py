@@ -100,8 +100,10 @@ class WindowMLP(_Predictor):
 
     @torch.no_grad()
     def predict(self, u_t):
-        self.window = torch.cat([self.window[1:], u_t])                 # drop the oldest input, append u_t
-        z = torch.tanh(self.window.reshape(1, -1) @ self.W1.T)          # (1, L I) @ (L I, H)
+        # drop the oldest input, append u_t: the window holds the last L inputs, (L, I)
+        self.window = torch.cat([self.window[1:], u_t])
+        # one hidden layer on the flattened window: (1, L I) @ (L I, H)
+        z = torch.tanh(self.window.reshape(1, -1) @ self.W1.T)
         return z @ self.W2.T
 
 
@@ -164,7 +166,8 @@ class RecurrentPredictor(_Predictor):
 
     @torch.no_grad()
     def predict(self, u_t):
-        self.h = torch.tanh(self.h @ self.W_hh.T + u_t @ self.W_xh.T)    # h_t = tanh(W_hh h_{t-1} + W_xh u_t)
+        # h_t = tanh(W_hh h_{t-1} + W_xh u_t): the state (1, H) is all that is carried
+        self.h = torch.tanh(self.h @ self.W_hh.T + u_t @ self.W_xh.T)
         return self.h @ self.W_hy.T
 
 

@@ -17,7 +17,8 @@ and the Elman network is the case F(h, u, theta) = tanh(W_hh h + W_xh u + b_h). 
 * ``scalar_fixed_points``: the same questions for one unit, x = tanh(w x + b), in closed-ish form;
 * ``memory_function``: how much of the input k steps back a linear read-out of the state still
   recovers (the state as a lossy, fixed-size summary of the past);
-* ``plot_dynamics`` and ``plot_scalar_map``: the chapter's figures of trajectories and fixed points.
+* ``plot_dynamics``, ``plot_regimes`` and ``plot_scalar_map``: the chapter's figures of trajectories and
+  fixed points.
 
 The cost of a window model against a recurrent one lives in ``rnnlib.context_cost``.
 
@@ -37,17 +38,17 @@ from ._validate import in_range, one_of, positive
 
 __all__ = ["run_recurrence", "elman_update", "random_weights", "autonomous_map", "trajectory", "map_jacobian",
            "FixedPoint", "fixed_point_iteration", "newton_step", "newton_fixed_point", "find_fixed_points",
-           "lyapunov_exponent", "attractor", "scalar_fixed_points", "memory_function", "plot_dynamics",
-           "plot_scalar_map"]
+           "lyapunov_exponent", "lyapunov_sweep", "attractor", "scalar_fixed_points", "memory_function",
+           "leading_plane", "plot_dynamics", "plot_regimes", "plot_scalar_map"]
 
 
 # --- the generic recurrence ------------------------------------------------------------------------
 
 def run_recurrence(F: Callable, x0, inputs, theta=None):
-    """Apply ``x_t = F(x_{t-1}, u_t, theta)`` along ``inputs`` (T, ...) and return every state.
+    """Apply ``x_t = F(x_{t-1}, u_t, theta)`` along ``inputs`` (T, ...); return every state.
 
-    The result has shape (T + 1, *x0.shape) with x_0 first; it is a torch tensor when ``x0`` is one,
-    a numpy array otherwise. The same F, and the same theta, are used at every step.
+    The result has shape (T + 1, *x0.shape) with x_0 first: a torch tensor when ``x0`` is
+    one, a numpy array otherwise. The same F and the same theta act at every step.
     """
     if not callable(F):
         raise ValueError(f"F must be callable as F(x, u, theta), got {F!r}")
@@ -56,7 +57,9 @@ def run_recurrence(F: Callable, x0, inputs, theta=None):
     for u_t in inputs:
         x = F(x, u_t, theta)                       # x_t = F(x_{t-1}, u_t, theta)
         xs.append(x)
-    return torch.stack(xs) if isinstance(x0, torch.Tensor) else np.stack([np.asarray(v) for v in xs])
+    if isinstance(x0, torch.Tensor):
+        return torch.stack(xs)
+    return np.stack([np.asarray(v) for v in xs])
 
 
 def elman_update(h, u, theta: dict):
@@ -70,12 +73,17 @@ def elman_update(h, u, theta: dict):
 
 # --- the autonomous network as a dynamical system -----------------------------------------------------
 
-def random_weights(n: int, scale: float, *, seed: int = 0) -> np.ndarray:
-    """A random (n, n) matrix with entries N(0, scale^2 / n): its eigenvalues fill a disc of radius ~ scale."""
+def random_weights(n: int, scale: float, *, seed: int = 0, exact_radius: bool = False) -> np.ndarray:
+    """A random (n, n) matrix with entries N(0, scale^2 / n), whose eigenvalues fill a disc of radius ~ scale
+    (the circular law). With ``exact_radius`` the matrix is rescaled so that its spectral radius is exactly
+    ``scale``: then the origin of h -> tanh(W h) is stable exactly when scale < 1."""
     n = positive("n", n, integer=True)
     positive("scale", scale, allow_zero=True)
     positive("seed", seed, integer=True, allow_zero=True)
-    return np.random.default_rng(seed).normal(0.0, scale / math.sqrt(n), (n, n))
+    W = np.random.default_rng(seed).normal(0.0, scale / math.sqrt(n), (n, n))
+    if exact_radius and scale > 0:
+        W *= scale / np.max(np.abs(np.linalg.eigvals(W)))     # rho(W) = scale
+    return W
 
 
 def _check_Wb(W, b):
@@ -249,7 +257,8 @@ def attractor(W, b, h0, *, burn_in: int = 500, max_period: int = 64, tol: float 
               lyap_steps: int = 400) -> dict:
     """What the trajectory from h0 settles on after ``burn_in`` steps.
 
-    ``kind`` is "fixed point" (Newton from the last state lands on a stable fixed point within 1e-3),
+    ``kind`` is "fixed point" (Newton from the last state lands on a stable fixed point that the trajectory
+    has reached, to 1e-3, or is still approaching),
     "periodic" (the orbit repeats after ``period`` <= ``max_period`` steps to ``tol``), "chaotic"
     (largest Lyapunov exponent > 0.01) or "quasi-periodic" (none of these: |lambda| ~ 0, a motion on a
     torus or a very long cycle). Also returns ``lyapunov``, ``h`` (the last state) and ``fixed_point``.
@@ -259,10 +268,12 @@ def attractor(W, b, h0, *, burn_in: int = 500, max_period: int = 64, tol: float 
     max_period = positive("max_period", max_period, integer=True)
     h = trajectory(W, b, h0, burn_in)[-1]
     lam = lyapunov_exponent(W, b, h, steps=lyap_steps, burn_in=0)
-    fp = newton_fixed_point(W, b, h, max_iter=20)
-    if fp.converged and fp.stable and np.max(np.abs(fp.h - h)) < 1e-3:
-        return {"kind": "fixed point", "period": 1, "lyapunov": lam, "h": h, "fixed_point": fp}
     orbit = trajectory(W, b, h, max_period)
+    fp = newton_fixed_point(W, b, h, max_iter=20)
+    if fp.converged and fp.stable:
+        d0, d_late = np.max(np.abs(h - fp.h)), np.max(np.abs(orbit[max_period // 2:] - fp.h))
+        if d0 < 1e-3 or d_late < 0.9 * d0:             # at a stable fixed point, or still closing in on it
+            return {"kind": "fixed point", "period": 1, "lyapunov": lam, "h": h, "fixed_point": fp}
     dist = np.max(np.abs(orbit[1:] - orbit[0]), axis=-1)
     hits = np.flatnonzero(dist < tol)
     if hits.size:
@@ -270,6 +281,22 @@ def attractor(W, b, h0, *, burn_in: int = 500, max_period: int = 64, tol: float 
     else:
         kind, period = ("chaotic" if lam > 0.01 else "quasi-periodic"), None
     return {"kind": kind, "period": period, "lyapunov": lam, "h": h, "fixed_point": None}
+
+
+def lyapunov_sweep(scales, *, n: int = 100, seeds=(0, 1, 2, 3, 4), bias: float = 0.0, steps: int = 600,
+                   burn_in: int = 300) -> np.ndarray:
+    """Largest Lyapunov exponent of h -> tanh(g W_s h + bias z) for every scale g and every network W_s
+    (``random_weights(n, 1, seed=s, exact_radius=True)``, so rho(g W_s) = g; z ~ N(0, 1) per unit, fixed).
+    Returns an array (len(seeds), len(scales)); each run starts from a random state of its own."""
+    scales = np.asarray(scales, dtype=float)
+    out = np.empty((len(seeds), len(scales)))
+    z = np.random.default_rng(7).normal(size=n)
+    for i, s in enumerate(seeds):
+        W0 = random_weights(n, 1.0, seed=s, exact_radius=True)
+        h0 = np.random.default_rng(1000 + s).uniform(-1, 1, n)
+        for j, g in enumerate(scales):
+            out[i, j] = lyapunov_exponent(g * W0, bias * z, h0, steps=steps, burn_in=burn_in, seed=s)
+    return out
 
 
 def scalar_fixed_points(w: float, b: float = 0.0) -> list[tuple[float, float]]:
@@ -352,8 +379,9 @@ def plot_dynamics(W, b=None, *, n_starts: int = 5, steps: int = 100, seed: int =
                   n_units: int = 3, title: str | None = None):
     """Two panels for the autonomous network h_t = tanh(W h_{t-1} + b): the activity of ``n_units`` units
     over time (from the first of ``n_starts`` random initial states), and every trajectory projected onto
-    ``plane`` (default: ``leading_plane(W)``) with the fixed points Newton finds from their end points
-    (filled star: stable, open circle: unstable). The title names the attractor and its Lyapunov exponent.
+    ``plane`` (default: ``leading_plane(W)``, pass it to save an eigen-decomposition) with the fixed points
+    Newton finds from their end points (star: stable, open circle: unstable). The title names the attractor
+    and its Lyapunov exponent. Light enough to redraw live (a few tens of ms of numerics).
     """
     import matplotlib.pyplot as plt
 
@@ -365,13 +393,13 @@ def plot_dynamics(W, b=None, *, n_starts: int = 5, steps: int = 100, seed: int =
     h0 = rng.uniform(-1, 1, (n_starts, W.shape[0]))
     hs = trajectory(W, b, h0, steps)                                   # (steps + 1, n_starts, n)
     P = leading_plane(W) if plane is None else np.asarray(plane, dtype=float)
-    att = attractor(W, b, hs[-1, 0], burn_in=300, lyap_steps=300)
+    att = attractor(W, b, hs[-1, 0], burn_in=200, lyap_steps=300)
     ends = hs[-1]
     keep = [e for i, e in enumerate(ends) if all(np.max(np.abs(e - f)) > 1e-3 for f in ends[:i])]
     fps = find_fixed_points(W, b, n_starts=0, starts=np.array(keep), max_iter=20)
 
-    fig = plt.figure(figsize=(9.0, 3.0))
-    ax1, ax2 = fig.add_axes((0.065, 0.16, 0.38, 0.68)), fig.add_axes((0.52, 0.16, 0.28, 0.68))
+    fig = plt.figure(figsize=(8.4, 3.3))
+    ax1, ax2 = fig.add_axes((0.07, 0.14, 0.42, 0.64)), fig.add_axes((0.56, 0.14, 0.42, 0.64))
     ax1.plot(hs[:, 0, :min(n_units, W.shape[0])], lw=1.2)
     ax1.set(xlabel="step t", ylabel=f"h_t, units 1 to {min(n_units, W.shape[0])}", ylim=(-1.05, 1.05),
             xlim=(0, steps), yticks=[-1, 0, 1], xticks=[0, steps // 2, steps], title="activity over time (one start)")
@@ -380,17 +408,18 @@ def plot_dynamics(W, b=None, *, n_starts: int = 5, steps: int = 100, seed: int =
     allp = np.concatenate([proj, gap]).transpose(1, 0, 2).reshape(-1, 2)
     tail = np.concatenate([proj[-30:], gap]).transpose(1, 0, 2).reshape(-1, 2)
     ax2.plot(allp[:, 0], allp[:, 1], lw=0.8, alpha=0.7, color=COLORS["grey"])
-    ax2.plot(tail[:, 0], tail[:, 1], lw=1.2, color=COLORS["blue"], label="last 30 steps")
-    ax2.plot(proj[0, :, 0], proj[0, :, 1], "o", ms=3, color=COLORS["grey"], label="start")
+    ax2.plot(tail[:, 0], tail[:, 1], lw=1.2, color=COLORS["blue"])
+    ax2.plot(proj[0, :, 0], proj[0, :, 1], "o", ms=3, color=COLORS["grey"])
     st = np.array([fp.h @ P for fp in fps if fp.stable]).reshape(-1, 2)
     un = np.array([fp.h @ P for fp in fps if not fp.stable]).reshape(-1, 2)
-    ax2.plot(st[:, 0], st[:, 1], "*", ms=13, color=COLORS["orange"], mec="k", mew=0.6, label="stable fixed point")
-    ax2.plot(un[:, 0], un[:, 1], "o", ms=8, mfc="white", mec=COLORS["red"], mew=1.5, label="unstable fixed point")
+    ax2.plot(st[:, 0], st[:, 1], "*", ms=13, color=COLORS["orange"], mec="k", mew=0.6)
+    ax2.plot(un[:, 0], un[:, 1], "o", ms=8, mfc="white", mec=COLORS["red"], mew=1.5)
     ax2.set(xlabel="leading direction 1", ylabel="leading direction 2", xticks=[], yticks=[],
-            title=f"trajectories from {n_starts} starts, projected")
-    ax2.legend(loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize=7.5)
+            title=f"{n_starts} trajectories (last 30 steps blue); fixed points:\n"
+                  "stable (star), unstable (circle)")
     kind = att["kind"] + (f" (period {att['period']})" if att["kind"] == "periodic" else "")
-    fig.suptitle(title or f"settles on: {kind};  largest Lyapunov exponent {att['lyapunov']:+.3f}", fontsize=10)
+    fig.suptitle(title or f"settles on: {kind};  largest Lyapunov exponent {att['lyapunov']:+.3f}", fontsize=10.5,
+                 y=0.985, fontweight="bold")
     return fig
 
 
@@ -445,4 +474,23 @@ def plot_scalar_map(ws=None, *, b: float = 0.0, examples=((0.5, 0.9), (2.0, 0.05
     ax2.plot(unstable[:, 0], unstable[:, 1], ".", ms=2, color=COLORS["red"], label="unstable fixed point")
     ax2.set(xlabel="recurrent weight w", ylabel="x", title="fixed points and long-run states", ylim=(-1.1, 1.1))
     ax2.legend(fontsize=7, loc="lower left", markerscale=2)
+    return fig
+
+
+def plot_regimes(W, scales, b=None, *, steps: int = 80, n_units: int = 3, seed: int = 0):
+    """One small panel per weight scale g: the activity of ``n_units`` units of h_t = tanh(g W h_{t-1} + b)
+    from one random start, titled with what the trajectory settles on."""
+    import matplotlib.pyplot as plt
+
+    W, b = _check_Wb(W, b)
+    h0 = np.random.default_rng(seed).uniform(-1, 1, W.shape[0])
+    fig, axes = plt.subplots(1, len(scales), figsize=(2.4 * len(scales) + 0.4, 2.4), sharey=True,
+                             layout="constrained")
+    for ax, g in zip(np.atleast_1d(axes), scales):
+        hs = trajectory(g * W, b, h0, steps)
+        att = attractor(g * W, b, h0, burn_in=300, lyap_steps=300)
+        ax.plot(hs[:, :n_units], lw=1.1)
+        kind = att["kind"] + (f" {att['period']}" if att["kind"] == "periodic" else "")
+        ax.set(title=f"g = {g:g}: {kind}", xlabel="step t", ylim=(-1.05, 1.05), yticks=[-1, 0, 1])
+    np.atleast_1d(axes)[0].set_ylabel("h_t (3 units)")
     return fig
