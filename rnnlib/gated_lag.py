@@ -244,7 +244,8 @@ LABELS = {"tanh": "tanh RNN", "orthogonal": "orthogonal RNN", "lstm": "LSTM, for
 
 
 def find(data: dict, model: str, lag: int, seed: int = 0) -> dict:
-    """The result of one run (``model``, ``lag``, ``seed``) in a loaded sweep file."""
+    """The result of one run (``model``, ``lag``, ``seed``) in a loaded sweep file; ``model`` is a key or a label."""
+    model = {label: key for key, label in LABELS.items()}.get(model, model)
     for r in data["results"]:
         if (r["model"], r["lag"], r["seed"]) == (model, lag, seed):
             return r
@@ -269,16 +270,17 @@ def success_table(data: dict) -> str:
 
     summary = summarize(data)
     lags = data["grid"]["lags"]
-    head = "".join(f"<th>lag {lag}</th>" for lag in lags)
+    pad = ' style="padding: 2px 10px; white-space: nowrap"'
+    head = "".join(f"<th{pad}>lag {lag}</th>" for lag in lags)
     rows = []
     for m, cells in summary.items():
         entries = []
         for lag in lags:
             c = cells[lag]
             mean = f" ({np.mean(c['updates']):.0f})" if c["updates"] else ""
-            entries.append(f"<td>{c['solved']}/{c['runs']}{mean}</td>")
-        rows.append(f"<tr><td>{html.escape(LABELS.get(m, m))}</td>{''.join(entries)}</tr>")
-    return (f'<table class="rnnlib-table"><thead><tr><th>model</th>{head}</tr></thead>'
+            entries.append(f"<td{pad}>{c['solved']}/{c['runs']}{mean}</td>")
+        rows.append(f"<tr><td{pad}>{html.escape(LABELS.get(m, m))}</td>{''.join(entries)}</tr>")
+    return (f'<table class="table rnnlib-table"><thead><tr><th{pad}>model</th>{head}</tr></thead>'
             f"<tbody>{''.join(rows)}</tbody></table>")
 
 
@@ -302,5 +304,5 @@ def plot_lookback(result: dict, *, ax=None, title: str | None = None):
     verdict = (f"solved after {result['solved_at']} updates" if result["status"] == "solved"
                else f"not solved (error {result['final_error']:.2f})")
     ax.set_title(title or f"{LABELS.get(result['model'], result['model'])}, lag {result['lag']}: {verdict}")
-    ax.legend(loc="upper left", fontsize=8)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
     return ax.figure

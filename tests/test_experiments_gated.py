@@ -144,3 +144,21 @@ def test_quick_sweep_writes_a_file(tmp_path):
     path = gated_lag.run(tmp_path, quick=True, progress=False)
     data = json.loads(path.read_text())
     assert data["meta"]["quick"] is True and len(data["results"]) == 2 * len(gated_lag.CONTENDERS)
+
+
+def test_sweep_readers(shipped):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    summary = gated_lag.summarize(shipped)
+    n_solved = sum(c["solved"] for cells in summary.values() for c in cells.values())
+    assert n_solved == sum(r["status"] == "solved" for r in shipped["results"])
+    assert gated_lag.find(shipped, "LSTM, forget bias 3", 20, 1) is gated_lag.find(shipped, "lstm_fb3", 20, 1)
+    table = gated_lag.success_table(shipped)
+    assert table.startswith("<table") and table.count("<tr>") == 1 + len(shipped["grid"]["models"])
+    fig = gated_lag.plot_lookback(gated_lag.find(shipped, "gru", 10))
+    assert "GRU, lag 10" in fig.axes[0].get_title()
+    plt.close(fig)
+    with pytest.raises(ValueError, match="no run"):
+        gated_lag.find(shipped, "gru", 7)
