@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -177,8 +178,8 @@ class LTC(nn.Module):
     @staticmethod
     def synaptic_drive(v: torch.Tensor, c: dict) -> tuple[torch.Tensor, torch.Tensor]:
         """G_syn_j = sum_i w_ij s(sigma_ij (v_i - mu_ij)) and A_syn_j = sum_i (same) E_ij, for v (B, N)."""
-        act = torch.sigmoid(torch.addcmul(-c["sigma_mu"], v.unsqueeze(-1), c["sigma"]))  # (B, N_pre, N_post)
-        return (act * c["w"]).sum(1), (act * c["w_erev"]).sum(1)
+        act = torch.sigmoid(torch.addcmul(-c["sigma_mu"], v.unsqueeze(-1), c["sigma"]))  # (..., B, N_pre, N_post)
+        return (act * c["w"]).sum(-2), (act * c["w_erev"]).sum(-2)
 
     def derivative(self, v, c, g_sens, a_sens):
         """dv/dt = (A(v) - G(v) v) / C for states v (B, N), given the sensory drive of this input step."""
@@ -214,6 +215,23 @@ class LTC(nn.Module):
             k4 = self.derivative(v + h * k3, c, g_sens, a_sens)
             v = v + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)          # classical RK4
         return v
+
+    def max_rate(self) -> float:
+        """The largest relaxation rate G/C any neuron can reach (every synapse fully open), per time unit.
+
+        Explicit Euler with sub-step dt is unstable for the decay once dt * G/C > 2; this is the stiffness.
+        """
+        with torch.no_grad():
+            c = self.constants()
+            return float(((c["gleak"] + c["w"].sum(0) + c["sensory_w"].sum(0)) / c["cm"]).max())
+
+    def with_solver(self, solver: str, ode_unfolds: int) -> "LTC":
+        """A copy with the same wiring and weights that integrates with another solver or number of sub-steps."""
+        twin = LTC(self.n_in, self.wiring, ode_unfolds=ode_unfolds, solver=solver, epsilon=self.epsilon,
+                   implicit_constraints=self.implicit_constraints, input_mapping=self.input_mapping,
+                   output_mapping=self.output_mapping, readout=self.readout)
+        twin.load_state_dict(self.state_dict())
+        return twin.to(self.w.dtype)
 
     def map_outputs(self, v: torch.Tensor) -> torch.Tensor:
         y = v[..., : self.n_out]
@@ -322,6 +340,25 @@ def solver_stability(units=(8, 16, 32, 64), unfolds=(1, 3, 6, 12), solvers=SOLVE
                     h = model.states(u)
                 out[s][i, j] = h.abs().max() if torch.isfinite(h).all() else float("inf")
     return {s: v.numpy() for s, v in out.items()}
+
+
+def solver_errors(model: LTC, u: torch.Tensor, unfolds=(1, 2, 4, 8, 16, 32, 64), solvers=SOLVERS, *,
+                  reference: tuple = ("rk4", 256)) -> dict:
+    """max |v - v_ref| over a trajectory, for every solver and number of sub-steps per input step.
+
+    The reference integrates the same network (same weights) with ``reference = (solver, unfolds)``;
+    entries are inf where a solver blew up. Returns ``{solver: array (len(unfolds),)}``.
+    """
+    with torch.no_grad():
+        ref = model.with_solver(*reference).states(u)
+        out = {}
+        for s in solvers:
+            errs = []
+            for k in unfolds:
+                h = model.with_solver(s, k).states(u)
+                errs.append(float((h - ref).abs().max()) if torch.isfinite(h).all() else float("inf"))
+            out[s] = np.array(errs)
+    return out
 
 
 def lecun_tanh(x: torch.Tensor) -> torch.Tensor:

@@ -174,10 +174,24 @@ def success_table(data: dict) -> dict:
 
 
 def relative_connectivity(profile, lag: int) -> float:
-    """||dy_T/du_{T-lag}|| / ||dy_T/du_T||: how much of the last input's influence survives ``lag`` steps."""
+    """||dy_T/du_{T-lag}|| / max_t ||dy_T/du_t||: the influence of the input ``lag`` steps back, relative to
+    the most influential input (in a layered NCP the peak is not at lag 0: the signal needs a few hops)."""
     profile = np.asarray(profile, dtype=float)
     in_range("lag", lag, 0, len(profile) - 1)
-    return float(profile[-1 - lag] / profile[-1]) if profile[-1] > 0 else float("nan")
+    peak = profile.max()
+    return float(profile[-1 - lag] / peak) if peak > 0 else float("nan")
+
+
+def decay_per_step(profile, lags: tuple = (4, 24)) -> float:
+    """The factor by which ||dy_T/du_{T-k}|| shrinks per step of lag k, fitted (log-linear) over ``lags``."""
+    profile = np.asarray(profile, dtype=float)
+    lo, hi = lags
+    in_range("lags", hi, lo + 1, len(profile) - 1)
+    k = np.arange(lo, hi + 1)
+    vals = profile[::-1][k]
+    keep = vals > 0
+    slope = np.polyfit(k[keep], np.log(vals[keep]), 1)[0]
+    return float(np.exp(slope))
 
 
 @dataclass
@@ -249,3 +263,28 @@ class SineTask:
 
     def error(self, y: torch.Tensor, target: torch.Tensor) -> float:
         return float(F.mse_loss(y, target.to(y.dtype)))
+
+
+def time_per_step(model: torch.nn.Module, *, T: int = 20, batch: int = 32, n_in: int = 1, repeats: int = 5,
+                  seed: int = 0) -> float:
+    """Best wall-clock milliseconds per time step of a forward and backward pass over (T, batch, n_in).
+
+    A measurement of this machine at this moment, for tables: it is never asserted in tests.
+    """
+    T = positive("T", T, integer=True)
+    u = torch.randn(T, batch, n_in, generator=torch.Generator().manual_seed(seed))
+    dtype = next(model.parameters()).dtype
+    u = u.to(dtype)
+
+    def once():
+        y, _ = model(u)
+        model.zero_grad(set_to_none=True)
+        (y.float() ** 2).mean().backward()
+
+    once()
+    best = float("inf")
+    for _ in range(positive("repeats", repeats, integer=True)):
+        t0 = time.perf_counter()
+        once()
+        best = min(best, time.perf_counter() - t0)
+    return 1000 * best / T

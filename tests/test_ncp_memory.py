@@ -31,10 +31,17 @@ def test_connectivity_profile_matches_direct_autograd():
     y, _ = model(u)
     (g,) = torch.autograd.grad(y.sum(), u)                   # one output: the gradient is the Jacobian row
     assert np.allclose(prof, g.abs().squeeze(-1).mean(1).numpy(), rtol=1e-10)
-    assert M.relative_connectivity(prof, 0) == 1.0
-    assert M.relative_connectivity(prof, 3) == pytest.approx(prof[-4] / prof[-1])
+    assert M.relative_connectivity(prof, int(np.argmax(prof[::-1]))) == 1.0
+    assert M.relative_connectivity(prof, 3) == pytest.approx(prof[-4] / prof.max())
     with pytest.raises(ValueError, match="lag"):
         M.relative_connectivity(prof, 6)
+
+
+def test_decay_per_step_recovers_a_geometric_rate():
+    profile = 3.0 * 0.4 ** np.arange(40)[::-1]             # index t has lag T - 1 - t
+    assert M.decay_per_step(profile, (2, 30)) == pytest.approx(0.4, rel=1e-10)
+    with pytest.raises(ValueError, match="lags"):
+        M.decay_per_step(profile, (5, 50))
 
 
 def test_recent_sign_task_labels_depend_only_on_the_window():

@@ -107,7 +107,12 @@ def test_draw_wiring_places_layers_left_to_right():
     assert np.all(pos["neurons"][w.inter_ids, 0] == 1) and np.all(pos["neurons"][w.motor_ids, 0] == 3)
     ax = W.draw_wiring(w)
     n_edges = (np.abs(w.adjacency) * (1 - np.eye(12))).sum() + w.sensory_synapse_count
-    assert len(ax.patches) == n_edges
+    from matplotlib.collections import LineCollection
+    lines = [c for c in ax.collections if isinstance(c, LineCollection)]
+    assert len(lines) == 1 and len(lines[0].get_segments()) == n_edges
+    arcs = [seg for seg in lines[0].get_segments() if len(seg) > 2]       # recurrent command synapses bend
+    com = np.abs(w.adjacency)[np.ix_(w.command_ids, w.command_ids)]
+    assert len(arcs) == com.sum() - np.trace(com)
 
 
 def test_bad_arguments_name_the_parameter():
