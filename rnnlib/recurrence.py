@@ -9,12 +9,14 @@ and the Elman network is the case F(h, u, theta) = tanh(W_hh h + W_xh u + b_h). 
 * ``run_recurrence`` (any F, numpy or torch) and ``elman_update`` (the Elman F, with the parameter
   names of ``rnnlib.rnn.ElmanRNN``);
 * the autonomous network ``h_t = Phi(h_{t-1}) = tanh(W h_{t-1} + b)`` as a discrete dynamical system:
-  ``random_weights`` with a weight scale g (W_ij ~ N(0, g^2 / n), so the spectral radius is close to g),
+  ``random_weights`` with a weight scale g (W_ij ~ N(0, g^2 / n), so the spectral radius is close to g;
+  ``exact_radius=True`` makes it exactly g),
   ``trajectory``, ``map_jacobian``, fixed points by plain iteration and by Newton's method
   (``fixed_point_iteration``, ``newton_step``, ``newton_fixed_point``, ``find_fixed_points``), their
-  stability from the eigenvalues of the Jacobian, the largest Lyapunov exponent, and ``attractor``,
-  which names what a trajectory settles on (fixed point, cycle, chaos);
-* ``scalar_fixed_points``: the same questions for one unit, x = tanh(w x + b), in closed-ish form;
+  stability from the eigenvalues of the Jacobian, the largest Lyapunov exponent (``lyapunov_exponent``,
+  ``lyapunov_sweep``), and ``attractor``, which names what a trajectory settles on (fixed point, cycle,
+  quasi-periodic motion, chaos);
+* ``scalar_fixed_points``: every fixed point of one unit, x = tanh(w x + b), with its slope;
 * ``memory_function``: how much of the input k steps back a linear read-out of the state still
   recovers (the state as a lossy, fixed-size summary of the past);
 * ``plot_dynamics``, ``plot_regimes`` and ``plot_scalar_map``: the chapter's figures of trajectories and
@@ -22,7 +24,9 @@ and the Elman network is the case F(h, u, theta) = tanh(W_hh h + W_xh u + b_h). 
 
 The cost of a window model against a recurrent one lives in ``rnnlib.context_cost``.
 
-Dynamics are numpy float64 with row vectors, h of shape (..., n), so code computes ``h @ W.T``.
+Dynamics are numpy float64. Batches of states are rows, h of shape (..., n), computed as ``h @ W.T``;
+functions of one state (Jacobian, Newton, fixed points) take h of shape (n,) and write ``W @ h`` as the
+math does.
 """
 from __future__ import annotations
 
@@ -34,7 +38,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from ._validate import in_range, one_of, positive
+from ._validate import in_range, positive
 
 __all__ = ["run_recurrence", "elman_update", "random_weights", "autonomous_map", "trajectory", "map_jacobian",
            "FixedPoint", "fixed_point_iteration", "newton_step", "newton_fixed_point", "find_fixed_points",
