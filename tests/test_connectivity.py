@@ -141,3 +141,16 @@ def test_bad_inputs():
         cell_path_norms(LSTMCell(1, 2), torch.randn(3, 1, 1), paths="some")
     with pytest.raises(ValueError, match="cell"):
         cell_path_norms(nn.GRUCell(1, 2), torch.randn(3, 1, 1))
+
+
+def test_check_forget_product_accepts_the_right_answer_and_names_slips():
+    from rnnlib import check
+
+    ones = lambda f: np.ones_like(f[:1])  # noqa: E731
+    assert check.check_forget_product(lambda f: np.concatenate([ones(f), np.cumprod(f, 0)]))
+    fb = check.check_forget_product(lambda f: np.concatenate([ones(f), np.cumsum(f, 0)]))
+    assert not fb and "running sum" in fb.message
+    fb = check.check_forget_product(lambda f: np.concatenate([ones(f), np.cumprod(f[::-1], 0)]))
+    assert not fb and "reversed time" in fb.message
+    fb = check.check_forget_product(lambda f: np.cumprod(f, 0))
+    assert not fb and "shape" in fb.message

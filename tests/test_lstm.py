@@ -210,3 +210,18 @@ def test_gate_trajectory_replays_the_forward_pass():
     assert tr["f"].shape == (6, 4, 3)
     assert torch.allclose(tr["h"], hs[1:], atol=1e-14) and torch.allclose(tr["c"], cs[1:], atol=1e-14)
     assert torch.allclose(tr["c"][1:], tr["f"][1:] * tr["c"][:-1] + tr["i"][1:] * tr["g"][1:], atol=1e-14)
+
+
+def test_check_gru_step_accepts_the_right_answer_and_names_slips():
+    import numpy as np
+
+    from rnnlib import check
+
+    assert check.check_gru_step(lambda *a: check._gru_variant(*a))
+    slips = {"b_hn belongs inside": dict(bias_outside=True), "Cho et al.": dict(reset_before=True),
+             "swapped": dict(swap_z=True), "order (r, z, n)": dict(order=(1, 0, 2))}
+    for message, kw in slips.items():
+        fb = check.check_gru_step(lambda *a, kw=kw: check._gru_variant(*a, **kw))
+        assert not fb and message in fb.message
+    assert not check.check_gru_step(lambda x, h, *w: np.zeros_like(h))
+    assert not check.check_gru_step(None)
