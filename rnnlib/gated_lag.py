@@ -1,4 +1,8 @@
-"""Head to head on long lags: tanh RNN, orthogonal RNN, LSTM and GRU with one budget (chapter 5).
+"""Gated and orthogonal RNNs head to head: long lags, and the price of remembering (chapter 5).
+
+Three parts: (1) the ``gated-lag`` sweep below; (2) ``price_of_remembering``, which trains models on
+``rnnlib.tasks.RecentPastTask``, where old events are noise and a model must forget; (3) readers for the
+shipped sweep file (``summarize``, ``success_table``, ``find``, ``plot_lookback``).
 
 Chapter 5 trains the four kinds of recurrent model on the lag task of chapter 3 (``rnnlib.tasks.LagTask``:
 report the bit seen ``lag`` steps ago) at increasing lags, every model with the same number of updates,
@@ -306,3 +310,13 @@ def plot_lookback(result: dict, *, ax=None, title: str | None = None):
     ax.set_title(title or f"{LABELS.get(result['model'], result['model'])}, lag {result['lag']}: {verdict}")
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
     return ax.figure
+
+
+def mean_forget_gate(model: nn.Module, u: torch.Tensor) -> float:
+    """Mean forget-gate value of an LSTM (``FastRecurrent`` of kind "lstm" or rnnlib ``LSTM``) over inputs ``u (T, B, I)``."""
+    from .lstm import LSTM
+
+    net = model.to_rnnlib() if isinstance(model, FastRecurrent) else model
+    if not isinstance(net, LSTM):
+        raise ValueError(f"model must be an LSTM (rnnlib LSTM or FastRecurrent of kind 'lstm'), got {type(model).__name__}")
+    return float(net.gate_trajectory(u)["f"].mean())

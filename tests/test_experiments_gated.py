@@ -162,3 +162,14 @@ def test_sweep_readers(shipped):
     plt.close(fig)
     with pytest.raises(ValueError, match="no run"):
         gated_lag.find(shipped, "gru", 7)
+
+
+def test_mean_forget_gate():
+    net = gated_lag.FastRecurrent("lstm", 1, 8, 1, forget_bias=4.0, seed=0)
+    with torch.no_grad():
+        net.rnn.weight_ih_l0[8:16].zero_()
+        net.rnn.weight_hh_l0[8:16].zero_()
+    u = torch.randn(10, 3, 1)
+    assert gated_lag.mean_forget_gate(net, u) == pytest.approx(float(torch.sigmoid(torch.tensor(4.0))), rel=1e-6)
+    with pytest.raises(ValueError, match="model"):
+        gated_lag.mean_forget_gate(gated_lag.FastRecurrent("gru", 1, 8, 1), u)
