@@ -11,7 +11,8 @@ each one solves it. ``python -m rnnlib.experiments gated-lag`` regenerates ``boo
 ``run_point`` recomputes one cell of the grid (``tests/test_experiments_gated.py`` checks the shipped file).
 
 Training uses torch's fused ``nn.RNN`` / ``nn.LSTM`` / ``nn.GRU`` kernels (``FastRecurrent``), which are
-10-20 times faster on a CPU than the step-by-step cells of ``rnnlib.lstm`` and ``rnnlib.rnn``.
+faster on a CPU than the step-by-step cells of ``rnnlib.lstm`` and ``rnnlib.rnn`` (measured for one
+forward and backward pass, T = 25, batch 32, H = 32: about 10x for the LSTM, 2x for the GRU, 1.3x for tanh).
 ``FastRecurrent.to_rnnlib()`` returns the gate-by-gate model holding the same weights; the tests check
 that the two compute the same outputs, so the sweep measures the models the chapter reads.
 
