@@ -95,3 +95,13 @@ def _inside_solution_or_exercise(cells, cell):
         if "{solution-start}" in text or "{exercise" in text:
             return True
     return False
+
+
+def test_figure_and_exercise_labels_are_unique_across_the_book():
+    seen = {}
+    for path in NOTEBOOKS:
+        text = path.read_text()
+        names = set(re.findall(r'"name": "(fig-[^"]+)"', text)) | set(re.findall(r":label: ([\w-]+)", text))
+        for name in names:
+            assert name not in seen, f"label {name} is used in {seen.get(name)} and {path.name}"
+            seen[name] = path.name
