@@ -283,10 +283,13 @@ def turning_angle(g, threshold: float) -> float:
 def plot_clipping_2d(angle: float = 20.0, norm: float = 4.0, threshold: float = 1.0, ax=None):
     """A gradient g of length ``norm`` at ``angle`` degrees, its norm-clipped version (on the circle of radius
     ``threshold``, same direction) and its value-clipped version (in the square, direction turned)."""
-    from .plots import COLORS, fig_axes
+    import matplotlib.pyplot as plt
 
-    if ax is None:
-        fig, ax = fig_axes(1, 1, width=4.6, height=4.2)
+    from .plots import COLORS
+
+    if ax is None:  # a fixed layout (no constrained layout): this is drawn once per frame of the explorer
+        fig = plt.figure(figsize=(4.4, 4.0))
+        ax = fig.add_axes([0.14, 0.12, 0.82, 0.8])
     else:
         fig = ax.figure
     a = np.radians(angle)
@@ -295,16 +298,16 @@ def plot_clipping_2d(angle: float = 20.0, norm: float = 4.0, threshold: float = 
     (v,) = clip_value([g], threshold)
     t = np.linspace(0, 2 * np.pi, 200)
     ax.plot(threshold * np.cos(t), threshold * np.sin(t), color=COLORS["blue"], lw=1, ls="--",
-            label=r"$\|g\| = $ threshold")
+            label="norm = threshold")
     ax.plot([-threshold, threshold, threshold, -threshold, -threshold],
             [-threshold, -threshold, threshold, threshold, -threshold], color=COLORS["orange"], lw=1, ls=":",
-            label=r"$|g_i| = $ threshold")
-    for vec, col, lab, w in ((g, COLORS["black"], "gradient $g$", 0.012), (n, COLORS["blue"], "norm-clipped", 0.02),
+            label="|entry| = threshold")
+    for vec, col, lab, w in ((g, COLORS["black"], "gradient g", 0.012), (n, COLORS["blue"], "norm-clipped", 0.02),
                              (v, COLORS["orange"], f"value-clipped (turned {turning_angle(g, threshold):.0f}°)", 0.02)):
         ax.quiver(0, 0, float(vec[0]), float(vec[1]), angles="xy", scale_units="xy", scale=1, color=col,
                   width=w, label=lab)
     lim = max(norm, threshold) * 1.1
-    ax.set(xlim=(-0.3 * lim, lim), ylim=(-0.3 * lim, lim), aspect="equal", xlabel="$g_1$", ylabel="$g_2$",
+    ax.set(xlim=(-0.3 * lim, lim), ylim=(-0.3 * lim, lim), aspect="equal", xlabel="g1", ylabel="g2",
            title=f"|g| = {norm:g}, direction {angle:g}°")
     ax.legend(loc="upper left", fontsize=7)
     return fig

@@ -183,6 +183,12 @@ class ElmanEnsemble:
         return g, d.transpose(0, 1)
 
 
+def to_model(params: dict, *, activation: str = "tanh", readout: str = "last") -> ElmanRNN:
+    """An ``ElmanRNN`` holding one member's weights (e.g. ``EnsembleResult.params[i]``)."""
+    return ElmanEnsemble({k: v[None] for k, v in params.items()}, activation=activation,
+                         readout=readout).member(0)
+
+
 def _step(xin_t, h, WT, act, tanh: bool):
     """sigma(xin_t + h W_hh^T). tanh is computed as 2 sigmoid(2a) - 1, the same function, because torch's
     CPU tanh is several times slower than its sigmoid (and the forward pass is most of a step)."""

@@ -334,7 +334,7 @@ def plot_example(task: PathologicalTask, *, seed: int = 0, ax=None):
         for p in marks:
             ax.axvline(p, color="#D55E00", lw=0.8, alpha=0.6)
         ax.set_yticks([0, 1], ["marker", "value"])
-        answer = f"answer {float(t[0, 0]):.3f} from {', '.join(f'{float(u[p, 0, 1]):.2f}' for p in marks)}"
+        answer = f"{float(t[0, 0]):.3f} from {', '.join(f'{float(u[p, 0, 1]):.2f}' for p in marks)}"
     elif task.kind == "softmax":
         ax.set_yticks(range(task.n_in), [str(k) for k in range(task.n_values)] + ["blank", "cue"])
         answer = "blanks, then " + "".join(str(int(v)) for v in t[-task.n_pos:, 0])

@@ -175,3 +175,29 @@ def state_grads(model, task, u: torch.Tensor, target: torch.Tensor) -> dict:
     value, frac = omega(d, h, model.W_hh.detach(), model.activation)
     return {"h": h.detach(), "d": d, "loss": float(loss.detach()), "omega": float(value), "valid_fraction": float(frac),
             "ratios": step_ratios(d, h, model.W_hh, model.activation)}
+
+
+def plot_ratios(stats: dict, *, ax=None):
+    """The per-step ratio r_t (mean over the batch, and its 10-90 % band) for several networks.
+
+    ``stats`` maps a label to the dict returned by :func:`state_grads`."""
+    import numpy as np
+
+    from .plots import CYCLE, fig_axes
+
+    if ax is None:
+        fig, ax = fig_axes(1, 1, width=6.4, height=3.2)
+    else:
+        fig = ax.figure
+    for k, (label, st) in enumerate(stats.items()):
+        r = st["ratios"].cpu().double().numpy()                       # (T, B)
+        t = np.arange(1, r.shape[0] + 1)
+        ax.plot(t, np.nanmean(r, 1), color=CYCLE[k], marker=".", label=f"{label}: $\\Omega$ = {st['omega']:.3f}")
+        lo, hi = np.nanpercentile(r, [10, 90], axis=1)
+        ax.fill_between(t, lo, hi, color=CYCLE[k], alpha=0.15, lw=0)
+    ax.axhline(1.0, color="black", lw=0.8, ls=":")
+    ax.xaxis.set_major_locator(__import__("matplotlib").ticker.MaxNLocator(integer=True))
+    ax.set(xlabel="time step $t$", ylabel=r"$r_t = \|d_t\,\partial h_t/\partial h_{t-1}\|^2 / \|d_t\|^2$",
+           yscale="log")
+    ax.legend(fontsize=7)
+    return fig

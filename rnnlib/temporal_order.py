@@ -210,8 +210,8 @@ def success_table(data: dict) -> dict:
     table = {}
     for c in data["cells"]:
         row = table.setdefault(c["init"], {})
-        for m, v in c["success"].items():
-            row.setdefault(m, []).append(v)
+        for m in data["grid"]["methods"]:           # the grid's order (the file stores keys sorted)
+            row.setdefault(m, []).append(c["success"][m])
     return table
 
 
@@ -243,23 +243,55 @@ def plot_success(data: dict):
     return fig
 
 
-def plot_trace(result, member: int, *, label: str = "", threshold: float | None = 1.0, chance: float = 0.75):
-    """A training run from an ``EnsembleResult``: gradient norm per update (log, before clipping) and the
-    error on fresh sequences, with the clipping threshold and the chance level marked."""
+def plot_traces(result, members: dict, *, threshold: float | None = 1.0, chance: float = 0.75):
+    """Runs from an ``EnsembleResult`` side by side: gradient norm per update (log scale, before clipping)
+    and the error on fresh sequences, with the clipping threshold and the chance level marked.
+    ``members`` maps a label to a member index."""
     from .plots import COLORS, fig_axes
 
-    fig, (ax, bx) = fig_axes(1, 2, width=10, height=2.9)
-    gn = result.grad_norms[:, member]
-    steps = np.arange(1, len(gn) + 1)
-    ax.semilogy(steps, gn, color=COLORS["blue"], lw=0.6)
+    fig, (ax, bx) = fig_axes(1, 2, width=10, height=3.0)
+    for label, i in members.items():
+        col = COLORS[STYLE.get(label, ("blue",))[0]]
+        gn = result.grad_norms[:, i]
+        ax.semilogy(np.arange(1, len(gn) + 1), gn, color=col, lw=0.5, alpha=0.8, label=label)
+        bx.plot(result.eval_steps, result.evals[:, i], ".-", color=col, label=label)
     if threshold:
-        ax.axhline(threshold, color=COLORS["red"], ls="--", lw=1, label=f"threshold {threshold:g}")
-        ax.legend(fontsize=7)
-    ax.set(xlabel="update", ylabel=r"$\|\nabla_\theta E\|$ before clipping", title=f"gradient norm {label}")
-    err = result.evals[:, member]
-    bx.plot(result.eval_steps, err, ".-", color=COLORS["black"])
+        ax.axhline(threshold, color=COLORS["black"], ls="--", lw=1, label=f"threshold {threshold:g}")
+    ax.set(xlabel="update", ylabel=r"$\|\nabla_\theta E\|$ before clipping", title="gradient norm")
+    ax.legend(fontsize=7)
     bx.axhline(chance, color=COLORS["grey"], ls=":", lw=1, label=f"chance ({chance:.0%} wrong)")
     bx.axhline(0.01, color=COLORS["green"], ls="--", lw=1, label="solved (< 1 %)")
-    bx.set(xlabel="update", ylabel="error on fresh sequences", ylim=(-0.03, 1.0), title=f"error {label}")
+    bx.set(xlabel="update", ylabel="error on fresh sequences", ylim=(-0.03, 1.0), title="error")
     bx.legend(fontsize=7)
     return fig
+
+
+def plot_threshold(live: dict, shipped: dict):
+    """Left: error of the live runs at each threshold multiple; right: the shipped success rate per multiple."""
+    from .plots import CYCLE, COLORS, fig_axes
+
+    fig, (ax, bx) = fig_axes(1, 2, width=10, height=3.0)
+    for k, r in enumerate(live["runs"]):
+        ax.plot(r["eval_steps"], r["error_trace"], ".-", color=CYCLE[k],
+                label=f"threshold = {r['multiplier']:g} x average norm")
+    ax.axhline(0.75, color=COLORS["grey"], ls=":", lw=1)
+    ax.set(xlabel="update", ylabel="error on fresh sequences", ylim=(-0.03, 1.0), title=f"seed 0, lr {live['lr']:g}")
+    ax.legend(fontsize=7)
+    labels = [f"{k:g}x" for k in shipped["multipliers"]]
+    bx.bar(labels, 100 * np.array(shipped["success"]), color=COLORS["blue"])
+    bx.axvspan(0.5, 4.5, color=COLORS["green"], alpha=0.12, label="paper: 0.5x to 10x works")
+    bx.set(xlabel="threshold / average norm", ylabel=f"solved in {shipped['steps']} updates (%)",
+           title=f"{shipped['seeds']} seeds", ylim=(0, 105))
+    bx.legend(fontsize=7, loc="upper left")
+    return fig
+
+
+def success_markdown(data: dict) -> str:
+    """The success-rate table of a results file as Markdown (rows: init and method, columns: lengths)."""
+    lengths = data["grid"]["lengths"]
+    lines = ["| init | method | " + " | ".join(f"L = {L}" for L in lengths) + " |",
+             "|---|---|" + "---:|" * len(lengths)]
+    for init, row in success_table(data).items():
+        for m, rates in row.items():
+            lines.append(f"| {INIT_TITLES[init]} | {m} | " + " | ".join(f"{100 * v:.0f} %" for v in rates) + " |")
+    return "\n".join(lines)
