@@ -280,6 +280,14 @@ def turning_angle(g, threshold: float) -> float:
     return float(np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))))
 
 
+def largest_turn(norm: float, threshold: float = 1.0, *, n_angles: int = 361) -> float:
+    """The largest turning angle (degrees) of value clipping over 2-D gradients of length ``norm`` whose
+    direction runs from 0 to 90 degrees in ``n_angles`` steps."""
+    positive("norm", norm)
+    angles = np.radians(np.linspace(0.0, 90.0, int(n_angles)))
+    return max(turning_angle([norm * np.cos(a), norm * np.sin(a)], threshold) for a in angles)
+
+
 def plot_clipping_2d(angle: float = 20.0, norm: float = 4.0, threshold: float = 1.0, ax=None):
     """A gradient g of length ``norm`` at ``angle`` degrees, its norm-clipped version (on the circle of radius
     ``threshold``, same direction) and its value-clipped version (in the square, direction turned)."""

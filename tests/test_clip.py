@@ -184,3 +184,11 @@ def test_init_bad_input():
 def test_average_norm():
     assert C.average_norm([1.0, 2.0, float("inf"), 3.0]) == pytest.approx(2.0)
     assert C.average_norm([100.0, 1.0, 3.0], skip=1) == pytest.approx(2.0)
+
+
+def test_turning_angles():
+    assert C.turning_angle([5.0, 0.0], 1.0) == pytest.approx(0.0, abs=1e-6)   # one component: direction kept
+    assert C.turning_angle([3.0, 4.0], 1.0) == pytest.approx(np.degrees(np.arctan2(4, 3)) - 45, abs=1e-9)  # -> (1, 1)
+    assert C.largest_turn(1e4) == pytest.approx(45.0, abs=0.5)               # the limit in 2-D
+    assert C.largest_turn(0.5) == pytest.approx(0.0, abs=1e-5)               # nothing is clipped
+    assert C.largest_turn(2.0) < C.largest_turn(8.0) < 45.0
