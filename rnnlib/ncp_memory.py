@@ -173,6 +173,30 @@ def success_table(data: dict) -> dict:
     return table
 
 
+def lag_table(data: dict, key: str = "final_error", *, reduce=np.mean) -> dict:
+    """``{model: [reduce over seeds of a record field at each lag]}`` from a loaded sweep file.
+
+    ``key`` is a number field such as ``"final_error"``, or ``"conn_init"`` / ``"conn_trained"``, which
+    are reduced through :func:`relative_connectivity` at the record's own lag.
+    """
+    lags = data["settings"]["lags"]
+    table = {}
+    for m in data["settings"]["models"]:
+        row = []
+        for lag in lags:
+            recs = [r for r in data["records"] if r["model"] == m and r["lag"] == lag]
+            vals = [relative_connectivity(r[key], lag) if key.startswith("conn") else r[key] for r in recs]
+            row.append(float(reduce(vals)))
+        table[m] = row
+    return table
+
+
+def recent_errors(data: dict) -> dict:
+    """``{model: mean error over seeds at each test length}`` of the recent-past experiment in a sweep file."""
+    recs = data["recent"]["records"]
+    return {m: np.mean([r["errors"] for r in recs if r["model"] == m], axis=0) for m in data["settings"]["models"]}
+
+
 def relative_connectivity(profile, lag: int) -> float:
     """||dy_T/du_{T-lag}|| / max_t ||dy_T/du_t||: the influence of the input ``lag`` steps back, relative to
     the most influential input (in a layered NCP the peak is not at lag 0: the signal needs a few hops)."""

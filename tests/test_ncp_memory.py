@@ -78,6 +78,17 @@ def test_success_table_from_records():
                         {"model": "b", "lag": 2, "seed": 0, "status": "solved"},
                         {"model": "b", "lag": 2, "seed": 1, "status": "budget"}]}
     assert M.success_table(data) == {"a": [0.5, 0.0], "b": [1.0, 0.5]}
+    for i, r in enumerate(data["records"]):
+        r["final_error"] = i / 10
+        r["conn_init"] = [0.0, 0.5 * (i + 1), 1.0 * (i + 1)]         # lag 1 -> 0.5 of the peak, lag 2 -> 0
+    assert M.lag_table(data) == {"a": [pytest.approx(0.05), pytest.approx(0.25)],
+                                 "b": [pytest.approx(0.45), pytest.approx(0.65)]}
+    assert M.lag_table(data, "conn_init", reduce=np.median) == {"a": [0.5, 0.0], "b": [0.5, 0.0]}
+    data["recent"] = {"records": [{"model": "a", "seed": 0, "errors": [0.1, 0.3]},
+                                  {"model": "a", "seed": 1, "errors": [0.3, 0.5]},
+                                  {"model": "b", "seed": 0, "errors": [0.0, 0.2]}]}
+    rec = M.recent_errors(data)
+    assert np.allclose(rec["a"], [0.2, 0.4]) and np.allclose(rec["b"], [0.0, 0.2])
 
 
 def test_bad_arguments():
