@@ -22,7 +22,6 @@ All sequences are time first: u (T, B, n_in).
 """
 from __future__ import annotations
 
-import math
 
 import numpy as np
 import torch

@@ -4,7 +4,6 @@ import pytest
 import torch
 
 from rnnlib import ncp_memory as M
-from rnnlib.connectivity import connectivity
 
 
 @pytest.mark.parametrize("kind", M.MODELS)
