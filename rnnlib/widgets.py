@@ -67,6 +67,7 @@ class Explorer:
         self.latencies_ms: list[float] = []
         self._frames: dict | None = None
         self._widget = None
+        self._layout = None  # (figure size, number of axes, axes positions) from the first frame
 
     # --- one frame --------------------------------------------------------
     def defaults(self) -> dict:
@@ -74,13 +75,28 @@ class Explorer:
         return {k: (v[len(v) // 2] if _is_numeric(v) else v[0]) for k, v in self.controls.items()}
 
     def render(self, *, quantize: bool = False, **params) -> bytes:
-        """Call ``fn(**params)`` and return the figure as PNG bytes (timed)."""
+        """Call ``fn(**params)`` and return the figure as PNG bytes (timed).
+
+        A constrained layout costs a full extra draw per figure. Frames of one explorer share their
+        layout, so it is computed for the first frame only: later frames with the same size and
+        number of axes reuse those axes positions and skip the layout engine (about half the time).
+        """
         t0 = time.perf_counter()
         fig = self.fn(**params)
         if not isinstance(fig, matplotlib.figure.Figure):
             raise TypeError(f"fn must return a matplotlib Figure, got {type(fig).__name__} for {params}")
+        key = (tuple(np.round(fig.get_size_inches(), 4)), len(fig.axes))
+        laid_out = fig.get_layout_engine() is not None  # otherwise keep the style's tight bounding box
+        reuse = laid_out and self._layout is not None and self._layout[0] == key
+        if reuse:
+            fig.set_layout_engine("none")
+            for ax, pos in zip(fig.axes, self._layout[1]):
+                ax.set_position(pos)
         buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=self.dpi)
+        with matplotlib.rc_context({"savefig.bbox": "standard"} if laid_out else {}):
+            fig.savefig(buf, format="png", dpi=self.dpi)
+        if laid_out and self._layout is None:
+            self._layout = (key, [ax.get_position() for ax in fig.axes])
         plt.close(fig)
         self.latencies_ms.append(1000 * (time.perf_counter() - t0))
         png = buf.getvalue()
