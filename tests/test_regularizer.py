@@ -103,7 +103,7 @@ def test_closed_form_gradient_equals_autograd(seed, scale, act):
     assert torch.allclose(got, want, rtol=1e-9, atol=1e-14)
     assert float(value.detach()) >= 0
     v3, _ = R.omega(7.5 * d, h, W, act)                  # r is invariant to the scale of the error
-    assert float(v3) == pytest.approx(float(value), rel=1e-9)
+    assert float(v3) == pytest.approx(float(value.detach()), rel=1e-9)
 
 
 def test_mean_over_valid_steps_and_bound():
