@@ -156,7 +156,7 @@ def test_before_step_adds_the_gradient_to_W_hh_only():
             assert float((p.grad - before[n]).abs().max()) > 0
         else:
             assert torch.equal(p.grad, before[n])
-    assert reg.values[0] == pytest.approx(float(value), rel=1e-10)
+    assert reg.values[0] == pytest.approx(float(value.detach()), rel=1e-10)
     assert 0 < reg.valid_fraction[0] <= 1
 
 
