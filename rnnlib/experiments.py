@@ -65,8 +65,10 @@ def write_json(path: Path, payload: dict) -> Path:
 
 
 def load(name: str, data_dir: Path | None = None) -> dict:
-    """Load the shipped results file ``book/data/<name>.json``."""
-    path = Path(data_dir or DATA_DIR) / f"{name}.json"
+    """Load the shipped results file ``book/data/<name>.json`` (``-`` and ``_`` in ``name`` are interchangeable)."""
+    folder = Path(data_dir or DATA_DIR)
+    candidates = [folder / f"{n}.json" for n in (name, name.replace("-", "_"), name.replace("_", "-"))]
+    path = next((p for p in candidates if p.exists()), candidates[0])
     if not path.exists():
         raise FileNotFoundError(f"{path} is missing: regenerate it with `python -m rnnlib.experiments {name}`")
     return json.loads(path.read_text())
