@@ -71,8 +71,7 @@ def plot_training(result, *, axes=None, label: str | None = None, color=None):
     if result.status == "diverged":
         for ax in axes:
             ax.axvline(result.diverged_at, color=COLORS["red"], ls="--", lw=1)
-        axes[1].text(0.03, 0.92, f"diverged at step {result.diverged_at}", transform=axes[1].transAxes,
-                     ha="left", va="top", color=COLORS["red"], fontsize=8)
+        axes[1].set_title(f"gradient norm: diverged at step {result.diverged_at}", color=COLORS["red"])
     return fig
 
 
