@@ -477,7 +477,7 @@ def plot_scalar_map(ws=None, *, b: float = 0.0, examples=((0.5, 0.9), (2.0, 0.05
     ax2.plot(stable[:, 0], stable[:, 1], ".", ms=2, color="k", label="stable fixed point")
     ax2.plot(unstable[:, 0], unstable[:, 1], ".", ms=2, color=COLORS["red"], label="unstable fixed point")
     ax2.set(xlabel="recurrent weight w", ylabel="x", title="fixed points and long-run states", ylim=(-1.1, 1.1))
-    ax2.legend(fontsize=7, loc="lower left", markerscale=2)
+    ax2.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3, markerscale=2)   # below: no data hidden
     return fig
 
 
