@@ -10,6 +10,11 @@ BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 JOBS   ?= 2
 export RNNLIB_PROGRESS ?= 0
+# One BLAS/OpenMP thread per process: the tests run two notebooks at a time on a 2-core machine, and
+# oversubscribed OpenBLAS threads made one chapter 10-40x slower (measured). Override on a bigger machine.
+export OMP_NUM_THREADS ?= 1
+export OPENBLAS_NUM_THREADS ?= 1
+export MKL_NUM_THREADS ?= 1
 export PYTHONHASHSEED = 0
 
 .PHONY: book book-cached test unit notebooks site browser bench venv clean
