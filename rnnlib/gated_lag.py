@@ -306,6 +306,8 @@ def plot_lookback(result: dict, *, ax=None, title: str | None = None):
     ax.set_xlabel("steps before the output, $k$")
     ax.set_ylabel(r"$\|\partial y_T / \partial u_{T-k}\|$")
     ax.set_ylim(max(1e-16, min(init.min(), trained.min()) / 3), max(init.max(), trained.max()) * 3)
+    ax.yaxis.set_major_locator(plt.LogLocator(numticks=6))        # few tick labels: a fast interactive frame
+    ax.yaxis.set_minor_locator(plt.NullLocator())
     verdict = (f"solved after {result['solved_at']} updates" if result["status"] == "solved"
                else f"not solved (error {result['final_error']:.2f})")
     ax.set_title(title or f"{LABELS.get(result['model'], result['model'])}, lag {result['lag']}: {verdict}")
