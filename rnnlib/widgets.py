@@ -88,6 +88,7 @@ class Explorer:
         self._frames: dict | None = None
         self._widget = None
         self._layout = None  # (figure size, number of axes, axes positions) from the first frame
+        self._bbox = None  # (same key, the first frame's tight bounding box) for figures without a layout engine
 
     # --- one frame --------------------------------------------------------
     def defaults(self) -> dict:
@@ -107,17 +108,25 @@ class Explorer:
         if not isinstance(fig, matplotlib.figure.Figure):
             raise TypeError(f"fn must return a matplotlib Figure, got {type(fig).__name__} for {params}")
         key = (tuple(np.round(fig.get_size_inches(), 4)), len(fig.axes))
-        laid_out = fig.get_layout_engine() is not None  # otherwise keep the style's tight bounding box
+        laid_out = fig.get_layout_engine() is not None  # otherwise: the first frame's tight bounding box
         reuse = laid_out and self._layout is not None and self._layout[0] == key
         if reuse:
             fig.set_layout_engine("none")
             for ax, pos in zip(fig.axes, self._layout[1]):
                 ax.set_position(pos)
         buf = io.BytesIO()
-        with matplotlib.rc_context({"savefig.bbox": "standard"} if laid_out else {}):
-            fig.savefig(buf, format="png", dpi=self.dpi)
-        if laid_out and self._layout is None:
-            self._layout = (key, [ax.get_position() for ax in fig.axes])
+        if laid_out:
+            with matplotlib.rc_context({"savefig.bbox": "standard"}):
+                fig.savefig(buf, format="png", dpi=self.dpi)
+            if self._layout is None:
+                self._layout = (key, [ax.get_position() for ax in fig.axes])
+        elif self._bbox is not None and self._bbox[0] == key:
+            # the first frame's tight box, reused: no extra draw, and every frame has the same size
+            fig.savefig(buf, format="png", dpi=self.dpi, bbox_inches=self._bbox[1])
+        else:
+            pad = max(float(matplotlib.rcParams["savefig.pad_inches"]), 0.15)
+            self._bbox = (key, fig.get_tightbbox().padded(pad))
+            fig.savefig(buf, format="png", dpi=self.dpi, bbox_inches=self._bbox[1])
         plt.close(fig)
         self.latencies_ms.append(1000 * (time.perf_counter() - t0))
         png = buf.getvalue()
