@@ -105,3 +105,19 @@ def test_figure_and_exercise_labels_are_unique_across_the_book():
         for name in names:
             assert name not in seen, f"label {name} is used in {seen.get(name)} and {path.name}"
             seen[name] = path.name
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_no_visible_answer_right_after_a_collapsed_solution(path):
+    """A code cell after a plain {solution} block sits outside the dropdown: its code and output would give the
+    answer away. Such code belongs inside a gated solution (solution-start/solution-end), or hidden entirely."""
+    cells = load(path)["cells"]
+    for i, c in enumerate(cells[:-1]):
+        nxt = cells[i + 1]
+        if c["cell_type"] == "markdown" and re.search(r"```\{solution\}", "".join(c["source"])) \
+                and nxt["cell_type"] == "code":
+            src = "".join(nxt["source"]).strip()
+            tags = nxt.get("metadata", {}).get("tags", [])
+            silent = "print(" not in src and src.split("\n")[-1].startswith("assert")
+            assert "remove-cell" in tags or ("remove-input" in tags and silent), \
+                f"{path.name}: cell {i + 1} shows code or output right after a collapsed solution"
