@@ -19,7 +19,7 @@ Chapter modules (import them as ``rnnlib.<name>``; they load on first use):
   bifurcations), ``surface`` (the error surface and its wall), ``lag_sweep`` (success against lag)
 * chapter 4: ``pathological`` (the six tasks), ``clip`` (clipping, initialisations, NaN guard),
   ``regularizer`` (the Omega regulariser), ``ensemble`` and ``temporal_order`` (the batched sweep)
-* chapter 5: ``lstm``, ``orthogonal``, ``connectivity``, ``gated_lag``
+* chapter 5: ``lstm``, ``orthogonal``, ``connectivity``, ``gated_lag`` (the long-range sweep), ``forgetting``
 * chapter 6: ``ssm`` (diagonal recurrences, scans, the LRU), ``memory`` (closed forms), ``teacher``
 * chapter 7: ``ncp``, ``ltc_fused``, ``wiring``, ``ncp_memory``
 """

@@ -1,14 +1,16 @@
-"""Gated and orthogonal RNNs head to head: long lags, and the price of remembering (chapter 5).
+"""Gated and orthogonal RNNs head to head on long-range tasks (chapter 5): the ``gated-lag`` sweep.
 
-Three parts: (1) the ``gated-lag`` sweep below; (2) ``price_of_remembering``, which trains models on
-``rnnlib.tasks.RecentPastTask``, where old events are noise and a model must forget; (3) readers for the
-shipped sweep file (``summarize``, ``success_table``, ``find``, ``plot_lookback``).
-
-Chapter 5 trains the four kinds of recurrent model on the lag task of chapter 3 (``rnnlib.tasks.LagTask``:
-report the bit seen ``lag`` steps ago) at increasing lags, every model with the same number of updates,
-optimiser, learning rate, batch size, clipping threshold and hidden size, and records whether and when
-each one solves it. ``python -m rnnlib.experiments gated-lag`` regenerates ``book/data/gated_lag.json``;
-``run_point`` recomputes one cell of the grid (``tests/test_experiments_gated.py`` checks the shipped file).
+Chapter 5 trains five recurrent models (``CONTENDERS``: a tanh RNN, an orthogonal RNN, LSTMs with forget
+bias 1 and 3, a GRU) on three tasks at increasing lengths: chapter 3's lag task (``rnnlib.tasks.LagTask``:
+report the bit seen ``lag`` steps ago) and two of Pascanu et al.'s problems from chapter 4
+(``rnnlib.pathological``: temporal order and addition, at nominal length L). Within a task every model gets
+the same budget: number of updates, optimiser, learning rate, batch size, clipping threshold, hidden size.
+Each run records whether and when it solved the task, and how far back the model looks before and after
+training (``connectivity_profile``). ``python -m rnnlib.experiments gated-lag`` regenerates
+``book/data/gated_lag.json``, spreading the runs over the CPU cores; ``run_point`` recomputes one run
+(``tests/test_experiments_gated.py`` checks the shipped file with it). ``summarize``, ``success_table``,
+``plot_success``, ``find`` and ``plot_lookback`` read the shipped file. ``rnnlib.forgetting`` uses the same
+models for the price of remembering.
 
 Training uses torch's fused ``nn.RNN`` / ``nn.LSTM`` / ``nn.GRU`` kernels (``FastRecurrent``), which are
 faster on a CPU than the step-by-step cells of ``rnnlib.lstm`` and ``rnnlib.rnn`` (measured for one
@@ -40,7 +42,9 @@ from torch import nn
 
 from . import _validate
 
-__all__ = ["KINDS", "CONTENDERS", "FastRecurrent", "run_point", "run", "connectivity_profile"]
+__all__ = ["KINDS", "CONTENDERS", "LABELS", "TASK_LABELS", "FastRecurrent", "make_task", "cause_spans",
+           "connectivity_profile", "run_point", "run", "find", "summarize", "success_table", "plot_success",
+           "plot_lookback"]
 
 KINDS = ("tanh", "orthogonal", "lstm", "gru", "lstm1997")
 # σ(30) rounds to exactly 1.0 in float32, and so σ'(30) = σ(1 - σ) to exactly 0: an nn.LSTM whose
@@ -52,10 +56,13 @@ SATURATED_BIAS = 30.0
 CONTENDERS = {"tanh": ("tanh", {}), "orthogonal": ("orthogonal", {}), "lstm": ("lstm", {"forget_bias": 1.0}),
               "lstm_fb3": ("lstm", {"forget_bias": 3.0}), "gru": ("gru", {})}
 # One budget for every model (the numbers the chapter quotes come from the shipped file's "settings").
-# Chapter 3's budget (rnnlib.lag_sweep: hidden 32, 1000 Adam updates, lr 1e-2, batch 32) plus chapter 4's clipping.
-SETTINGS = dict(hidden=32, steps=1000, lr=1e-2, batch_size=32, clip=1.0, eval_every=50, eval_size=500)
-GRID = dict(lags=[5, 10, 15, 20, 30, 40], seeds=[0, 1])
-QUICK_GRID = dict(lags=[5, 10], seeds=[0])
+# Chapter 3's lag budget (rnnlib.lag_sweep: hidden 32, 1000 Adam updates, lr 1e-2, batch 32) plus chapter 4's
+# clipping; the two tasks of Pascanu et al. (chapter 4) get twice the updates.
+SETTINGS = dict(hidden=32, steps={"lag": 1000, "temporal_order": 2000, "addition": 2000}, lr=1e-2, batch_size=32,
+                clip=1.0, eval_every=50, eval_size=500)
+GRID = dict(tasks={"lag": [5, 10, 15, 20, 30, 40], "temporal_order": [10, 20, 40, 80], "addition": [10, 20, 40, 80]},
+            seeds=[0, 1, 2, 3, 4])
+QUICK_GRID = dict(tasks={"lag": [5], "temporal_order": [10]}, seeds=[0])
 
 
 class FastRecurrent(nn.Module):
@@ -137,109 +144,157 @@ def _clip(threshold: float):
     return transform
 
 
-def connectivity_profile(model: nn.Module, lag: int, *, n: int = 64, seed: int = 0) -> np.ndarray:
-    """``||dy_T/du_t||`` of ``model`` on ``n`` lag-task sequences of length ``lag + 5``, shape ``(lag + 5,)``."""
-    from .connectivity import connectivity
+# --- The tasks of the sweep ------------------------------------------------------------------------------
+
+TASK_LABELS = {"lag": "lag task", "temporal_order": "temporal order", "addition": "addition"}
+
+
+def make_task(task: str, length: int):
+    """The task object for ``task`` (a key of ``TASK_LABELS``) at ``length``: the lag for the lag task
+    (sequences of ``lag + 5`` steps), the nominal sequence length L for temporal order and addition."""
+    from .pathological import Addition, TemporalOrder
     from .tasks import LagTask
 
-    u, _ = LagTask(lag).sample(n, torch.Generator().manual_seed(seed))
+    _validate.one_of("task", task, TASK_LABELS)
+    length = _validate.positive("length", length, integer=True)
+    return {"lag": LagTask, "temporal_order": TemporalOrder, "addition": Addition}[task](length)
+
+
+def cause_spans(task: str, length: int, T: int) -> list[list[int]]:
+    """Where the answer's causes can sit in a sequence of ``T`` steps, as ``[k_lo, k_hi]`` ranges of
+    k = steps before the end (the output's own step is k = 0), following the generators' position draws."""
+    _validate.one_of("task", task, TASK_LABELS)
+    if task == "lag":
+        return [[length, length]]
+    if task == "temporal_order":                                   # p in [int(s L), int(s L) + int(0.1 L))
+        starts = [int(s * T) for s in (0.1, 0.5)]
+        return [[T - 1 - (p + max(int(0.1 * T), 1) - 1), T - 1 - p] for p in starts]
+    a, b = int(0.1 * T), int(0.4 * T)                              # addition: p0 in [0, a), p1 in [a, a + b)
+    return [[T - a, T - 1], [T - a - b, T - 1 - a]]
+
+
+def connectivity_profile(model: nn.Module, task, *, n: int = 64, seed: int = 0) -> np.ndarray:
+    """``||dy_T/du_t||`` of ``model`` averaged over ``n`` sequences of ``task`` (a task object, or a lag
+    for ``LagTask(lag)``), one entry per step ``t`` (lag ``T - 1 - t``)."""
+    from .connectivity import connectivity
+
+    if isinstance(task, (int, np.integer)):
+        task = make_task("lag", int(task))
+    u, _ = task.sample(n, torch.Generator().manual_seed(seed))
     p = next(model.parameters())
     return connectivity(model, u.to(p.device, p.dtype))
 
 
-def run_point(*, model: str, lag: int, seed: int, settings: dict | None = None, device=None,
-              progress: bool = False, return_model: bool = False):
-    """Train one contender ``model`` (a key of ``CONTENDERS``) on ``LagTask(lag)`` with ``seed``; return a dict.
+def _sig(x, digits: int = 4) -> list:
+    return [float(f"{v:.{digits}g}") for v in np.asarray(x, dtype=float).ravel()]
 
-    The dict holds ``status`` ("solved" / "budget" / "diverged"), ``solved_at`` (update or None),
-    ``final_error``, ``best_error``, ``seconds``, ``evals`` ([step, error] pairs) and, before and
-    after training, the connectivity profile ``||dy_T/du_t||`` (index ``t``, lag ``T - 1 - t``).
-    With ``return_model`` the trained ``FastRecurrent`` is returned too, as ``(dict, model)``.
+
+def run_point(*, model: str, seed: int, task: str = "lag", length: int | None = None, lag: int | None = None,
+              settings: dict | None = None, device=None, progress: bool = False, return_model: bool = False):
+    """Train one contender ``model`` (a key of ``CONTENDERS``) on ``task`` at ``length`` with ``seed``.
+
+    ``task`` is "lag" (``length`` = the lag; ``lag=`` is accepted as its alias), "temporal_order" or
+    "addition" (``length`` = the nominal length L). Returns a dict with ``status`` ("solved" / "budget" /
+    "diverged"), ``solved_at`` (update or None), ``final_error``, ``best_error``, ``seconds``, ``evals``
+    ([step, error] pairs), the connectivity profile ``||dy_T/du_t||`` before and after training (index
+    ``t``; k = ``T - 1 - t`` steps before the end) and ``causes``, the ranges of k where the answer's
+    inputs can sit (``cause_spans``). With ``return_model`` the trained ``FastRecurrent`` is returned
+    too, as ``(dict, model)``.
     """
-    from .tasks import LagTask
     from .train import train
 
     _validate.one_of("model", model, CONTENDERS)
+    _validate.one_of("task", task, TASK_LABELS)
+    if lag is not None:
+        if task != "lag" or (length is not None and length != lag):
+            raise ValueError(f"lag is an alias of length for task='lag' only, got task={task!r}, lag={lag!r}")
+        length = lag
+    if length is None:
+        raise ValueError("length must be given (the lag, or the nominal sequence length L)")
     s = {**SETTINGS, **(settings or {})}
-    task = LagTask(lag)
+    steps = s["steps"][task] if isinstance(s["steps"], dict) else s["steps"]
+    the_task = make_task(task, length)
     kind, kwargs = CONTENDERS[model]
-    net = FastRecurrent(kind, task.n_in, s["hidden"], task.n_out, seed=seed, **kwargs)
-    dev = device or torch.device("cpu")
+    net = FastRecurrent(kind, the_task.n_in, s["hidden"], the_task.n_out, seed=seed, **kwargs)
+    dev = torch.device(device) if device is not None else torch.device("cpu")
     net.to(dev)
-    conn0 = connectivity_profile(net, lag)
+    conn0 = connectivity_profile(net, the_task)
     cpu0 = time.process_time()
-    res = train(net, task, steps=s["steps"], lr=s["lr"], optimizer="adam", batch_size=s["batch_size"],
+    res = train(net, the_task, steps=steps, lr=s["lr"], optimizer="adam", batch_size=s["batch_size"],
                 grad_transform=_clip(s["clip"]), eval_every=s["eval_every"], eval_size=s["eval_size"],
                 seed=seed, progress=progress, device=dev)
-    out = {"model": model, "lag": lag, "seed": seed, "status": res.status, "solved_at": res.solved_at,
-           "final_error": res.final_error, "best_error": res.best_error, "seconds": round(res.seconds, 2),
+    conn1 = connectivity_profile(net, the_task)
+    out = {"task": task, "model": model, "length": length, "seed": seed, "status": res.status,
+           "solved_at": res.solved_at, "diverged_at": res.diverged_at, "final_error": res.final_error,
+           "best_error": res.best_error, "seconds": round(res.seconds, 2),
            "cpu_seconds": round(time.process_time() - cpu0, 2), "updates": res.steps,
-           "evals": [[int(a), float(b)] for a, b in res.evals],
-           "connectivity_init": conn0.tolist(), "connectivity_trained": connectivity_profile(net, lag).tolist()}
+           "evals": [[int(a), round(float(b), 5)] for a, b in res.evals],
+           "causes": cause_spans(task, length, len(conn0)),
+           "connectivity_init": _sig(conn0), "connectivity_trained": _sig(conn1)}
     return (out, net) if return_model else out
 
 
-def run(out_dir: Path | None = None, *, quick: bool = False, device=None, progress: bool = True) -> Path:
-    """The whole grid (models x lags x seeds); writes ``<out_dir>/gated_lag.json`` and returns its path."""
+def _cells(grid: dict) -> list[tuple]:
+    return [(task, length, m, seed) for task, lengths in grid["tasks"].items() for length in lengths
+            for m in CONTENDERS for seed in grid["seeds"]]
+
+
+def _run_cell(cell, device=None) -> dict:
+    torch.set_num_threads(1)            # one core per worker: the small models run fastest that way
+    task, length, model, seed = cell
+    return run_point(model=model, task=task, length=length, seed=seed, device=device)
+
+
+def run(out_dir: Path | None = None, *, quick: bool = False, device=None, progress: bool = True,
+        workers: int | None = None) -> Path:
+    """The whole grid (tasks x lengths x models x seeds); writes ``<out_dir>/gated_lag.json``.
+
+    On a CPU the runs are spread over ``workers`` processes (default: every core this process may use),
+    one thread each; on a GPU (``device`` or ``rnnlib.device()``) they run one after the other in this
+    process. The results do not depend on the number of workers: every run is seeded on its own.
+    """
+    import os
+    from concurrent.futures import ProcessPoolExecutor
+    from functools import partial
+    from multiprocessing import get_context
+
     from tqdm.auto import tqdm
 
+    from .device import device as default_device
     from .experiments import DATA_DIR, metadata, write_json
 
     grid = QUICK_GRID if quick else GRID
-    cells = [(m, lag, seed) for lag in grid["lags"] for m in CONTENDERS for seed in grid["seeds"]]
+    dev = torch.device(device) if device is not None else default_device()
+    if dev.type != "cpu":
+        workers = 1
+    workers = _validate.positive("workers", workers if workers is not None else len(os.sched_getaffinity(0)),
+                                 integer=True)
+    cells = _cells(grid)
+    # Longest first, so that the last runs to finish are short ones (the GRU's CPU kernel is the slowest).
+    order = sorted(cells, key=lambda c: -(c[1] + 5 * (c[0] == "lag")) * SETTINGS["steps"][c[0]]
+                   * (3 if c[2] == "gru" else 1))
     t0, cpu0 = time.perf_counter(), time.process_time()
-    results = [run_point(model=m, lag=lag, seed=seed, device=device)
-               for m, lag, seed in tqdm(cells, disable=not progress, desc="gated-lag")]
+    job = partial(_run_cell, device=str(dev))
+    bar = tqdm(total=len(cells), disable=not progress, desc="gated-lag")
+    done = {}
+    if workers == 1:
+        for cell in order:
+            done[cell] = job(cell)
+            bar.update()
+    else:
+        with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+            for cell, result in zip(order, pool.map(job, order)):
+                done[cell] = result
+                bar.update()
+    bar.close()
+    results = [done[c] for c in cells]
+    worker_cpu = sum(r["cpu_seconds"] for r in results)
     payload = {"meta": metadata(sweep="gated-lag", quick=quick, seconds=round(time.perf_counter() - t0, 1),
-                                cpu_seconds=round(time.process_time() - cpu0, 1), threads=torch.get_num_threads()),
+                                cpu_seconds=round(time.process_time() - cpu0 + (worker_cpu if workers > 1 else 0), 1),
+                                workers=workers, threads_per_worker=1),
                "settings": SETTINGS, "grid": {**grid, "models": list(CONTENDERS)},
                "contenders": {k: [kind, kw] for k, (kind, kw) in CONTENDERS.items()}, "results": results}
     return write_json(Path(out_dir or DATA_DIR) / ("gated_lag_quick.json" if quick else "gated_lag.json"), payload)
-
-
-# --- The price of remembering (chapter 5): a task where old events are noise --------------------------
-
-FORGETTING_VARIANTS = {"tanh RNN": ("tanh", {}), "LSTM, forget bias 0": ("lstm", {"forget_bias": 0.0}),
-                       "LSTM, forget bias 5": ("lstm", {"forget_bias": 5.0}), "LSTM 1997 (no forget gate)": ("lstm1997", {})}
-
-
-def price_of_remembering(*, variants: dict | None = None, seeds=(0, 1), task=None, steps: int = 300,
-                         hidden: int = 16, lr: float = 1e-2, batch_size: int = 20, clip: float = 1.0,
-                         early: int = 100, long_length: int = 1000) -> dict:
-    """Train each variant on ``task`` (default ``RecentPastTask(length=50, window=3, event_rate=0.1)``).
-
-    ``variants`` maps a label to ``(kind, kwargs)`` for :class:`FastRecurrent` (default
-    ``FORGETTING_VARIANTS``). Every variant and seed gets the same budget (Adam, ``steps`` updates,
-    clipping at ``clip``). Returns ``{label: {"losses": (seeds, steps) array, "early": mean training
-    loss over the first ``early`` updates, "final": test MSE on 500 fresh sequences, "long": test MSE on
-    a ``long_length``-step stream (continual prediction), "models": the trained models}}``; the three
-    numbers are averaged over seeds.
-    """
-    from .tasks import RecentPastTask
-    from .train import train
-
-    task = task or RecentPastTask(length=50, window=3, event_rate=0.1)
-    long_task = RecentPastTask(length=long_length, window=task.window, event_rate=task.event_rate,
-                               event_size=task.event_size, signal=task.signal, tolerance=task.tolerance)
-    u_test, y_test = task.sample(500, torch.Generator().manual_seed(10_001))
-    u_long, y_long = long_task.sample(50, torch.Generator().manual_seed(10_002))
-    out = {}
-    for label, (kind, kwargs) in (variants or FORGETTING_VARIANTS).items():
-        losses, finals, longs, models = [], [], [], []
-        for seed in seeds:
-            net = FastRecurrent(kind, task.n_in, hidden, task.n_out, readout="all", seed=seed, **kwargs)
-            res = train(net, task, steps=steps, lr=lr, optimizer="adam", batch_size=batch_size,
-                        grad_transform=_clip(clip), eval_every=steps, eval_size=100, seed=seed,
-                        stop_when_solved=False, progress=False, device=torch.device("cpu"))
-            with torch.no_grad():
-                finals.append(float(task.loss(net(u_test)[0], y_test)))
-                longs.append(float(task.loss(net(u_long)[0], y_long)))
-            losses.append(res.losses)
-            models.append(net)
-        losses = np.array(losses)
-        out[label] = {"losses": losses, "early": float(losses[:, :early].mean()), "final": float(np.mean(finals)),
-                      "long": float(np.mean(longs)), "models": models}
-    return out
 
 
 # --- Reading the shipped sweep ---------------------------------------------------------------------------
@@ -248,20 +303,28 @@ LABELS = {"tanh": "tanh RNN", "orthogonal": "orthogonal RNN", "lstm": "LSTM, for
           "gru": "GRU"}
 
 
-def find(data: dict, model: str, lag: int, seed: int = 0) -> dict:
-    """The result of one run (``model``, ``lag``, ``seed``) in a loaded sweep file; ``model`` is a key or a label."""
+def _length_label(task: str, length: int) -> str:
+    return f"lag {length}" if task == "lag" else f"L = {length}"
+
+
+def find(data: dict, model: str, length: int, seed: int = 0, *, task: str = "lag") -> dict:
+    """The result of one run (``task``, ``model``, ``length``, ``seed``) in a loaded sweep file; ``model`` is a
+    key of ``CONTENDERS`` or its label in ``LABELS``."""
     model = {label: key for key, label in LABELS.items()}.get(model, model)
     for r in data["results"]:
-        if (r["model"], r["lag"], r["seed"]) == (model, lag, seed):
+        if (r["task"], r["model"], r["length"], r["seed"]) == (task, model, length, seed):
             return r
-    raise ValueError(f"no run with model={model!r}, lag={lag}, seed={seed} in this sweep")
+    raise ValueError(f"no run with task={task!r}, model={model!r}, length={length}, seed={seed} in this sweep")
 
 
-def summarize(data: dict) -> dict:
-    """``{model: {lag: {"solved": k, "runs": n, "updates": [solved_at of each solved run]}}}``."""
+def summarize(data: dict, task: str = "lag") -> dict:
+    """``{model: {length: {"solved": k, "runs": n, "updates": [solved_at of each solved run]}}}`` for ``task``."""
+    _validate.one_of("task", task, data["grid"]["tasks"])
     out = {m: {} for m in data["grid"]["models"]}
     for r in data["results"]:
-        cell = out[r["model"]].setdefault(r["lag"], {"solved": 0, "runs": 0, "updates": []})
+        if r["task"] != task:
+            continue
+        cell = out[r["model"]].setdefault(r["length"], {"solved": 0, "runs": 0, "updates": []})
         cell["runs"] += 1
         if r["status"] == "solved":
             cell["solved"] += 1
@@ -269,28 +332,56 @@ def summarize(data: dict) -> dict:
     return out
 
 
-def success_table(data: dict) -> str:
-    """An HTML table: solved seeds / seeds (and the mean number of updates to solve) per model and lag."""
+def success_table(data: dict, task: str = "lag") -> str:
+    """An HTML table for ``task``: solved seeds / seeds (and the mean number of updates to solve) per model and length."""
     import html
 
-    summary = summarize(data)
-    lags = data["grid"]["lags"]
+    summary = summarize(data, task)
+    lengths = data["grid"]["tasks"][task]
     pad = ' style="padding: 2px 10px; white-space: nowrap"'
-    head = "".join(f"<th{pad}>lag {lag}</th>" for lag in lags)
+    head = "".join(f"<th{pad}>{_length_label(task, n)}</th>" for n in lengths)
     rows = []
     for m, cells in summary.items():
         entries = []
-        for lag in lags:
-            c = cells[lag]
+        for n in lengths:
+            c = cells[n]
             mean = f" ({np.mean(c['updates']):.0f})" if c["updates"] else ""
             entries.append(f"<td{pad}>{c['solved']}/{c['runs']}{mean}</td>")
         rows.append(f"<tr><td{pad}>{html.escape(LABELS.get(m, m))}</td>{''.join(entries)}</tr>")
-    return (f'<table class="table rnnlib-table"><thead><tr><th{pad}>model</th>{head}</tr></thead>'
+    return (f'<table class="table rnnlib-table"><caption>{html.escape(TASK_LABELS[task])}: seeds solved '
+            f"(mean updates to solve)</caption><thead><tr><th{pad}>model</th>{head}</tr></thead>"
             f"<tbody>{''.join(rows)}</tbody></table>")
 
 
+def plot_success(data: dict, *, axes=None):
+    """Fraction of seeds solved against length, one panel per task of the sweep, one line per model."""
+    import matplotlib.pyplot as plt
+
+    from .plots import CYCLE
+
+    tasks = list(data["grid"]["tasks"])
+    if axes is None:
+        _, axes = plt.subplots(1, len(tasks), figsize=(3.6 * len(tasks), 3.0), layout="constrained", sharey=True)
+    models = data["grid"]["models"]
+    for ax, task in zip(np.atleast_1d(axes), tasks):
+        summary, lengths = summarize(data, task), data["grid"]["tasks"][task]
+        x = np.arange(len(lengths))
+        for i, (m, color) in enumerate(zip(models, CYCLE)):
+            rate = [summary[m][n]["solved"] / summary[m][n]["runs"] for n in lengths]
+            ax.plot(x + 0.06 * (i - (len(models) - 1) / 2), rate, marker="o", ms=4, color=color, label=LABELS.get(m, m))
+        ax.set_xticks(x, [str(n) for n in lengths])
+        ax.set_xlabel("lag" if task == "lag" else "sequence length $L$")
+        ax.set_title(TASK_LABELS[task])
+        ax.set_ylim(-0.05, 1.05)
+    axes = np.atleast_1d(axes)
+    axes[0].set_ylabel("fraction of seeds solved")
+    axes[-1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0))
+    return axes[0].figure
+
+
 def plot_lookback(result: dict, *, ax=None, title: str | None = None):
-    """Connectivity ``||dy_T/du_{T-k}||`` against ``k`` (steps before the end), at initialisation and trained."""
+    """Connectivity ``||dy_T/du_{T-k}||`` against ``k`` (steps before the end), at initialisation and trained,
+    with the steps where the answer's causes can sit shaded."""
     import matplotlib.pyplot as plt
 
     from .plots import COLORS
@@ -302,7 +393,12 @@ def plot_lookback(result: dict, *, ax=None, title: str | None = None):
     k = np.arange(len(init))
     ax.semilogy(k, np.maximum(init, 1e-30), "--", color=COLORS["grey"], label="at initialisation")
     ax.semilogy(k, np.maximum(trained, 1e-30), color=COLORS["blue"], marker=".", ms=3, label="after training")
-    ax.axvline(result["lag"], color=COLORS["red"], lw=1, label="the cause")
+    for i, (lo, hi) in enumerate(result["causes"]):
+        label = "where the causes sit" if i == 0 else None
+        if lo == hi:
+            ax.axvline(lo, color=COLORS["red"], lw=1, label=label)
+        else:
+            ax.axvspan(lo - 0.5, hi + 0.5, color=COLORS["red"], alpha=0.15, lw=0, label=label)
     ax.set_xlabel("steps before the output, $k$")
     ax.set_ylabel(r"$\|\partial y_T / \partial u_{T-k}\|$")
     ax.set_ylim(max(1e-16, min(init.min(), trained.min()) / 3), max(init.max(), trained.max()) * 3)
@@ -310,16 +406,7 @@ def plot_lookback(result: dict, *, ax=None, title: str | None = None):
     ax.yaxis.set_minor_locator(plt.NullLocator())
     verdict = (f"solved after {result['solved_at']} updates" if result["status"] == "solved"
                else f"not solved (error {result['final_error']:.2f})")
-    ax.set_title(title or f"{LABELS.get(result['model'], result['model'])}, lag {result['lag']}: {verdict}")
+    where = f"{TASK_LABELS[result['task']]}, {_length_label(result['task'], result['length'])}"
+    ax.set_title(title or f"{LABELS.get(result['model'], result['model'])}, {where}: {verdict}", fontsize=10)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
     return ax.figure
-
-
-def mean_forget_gate(model: nn.Module, u: torch.Tensor) -> float:
-    """Mean forget-gate value of an LSTM (``FastRecurrent`` of kind "lstm" or rnnlib ``LSTM``) over inputs ``u (T, B, I)``."""
-    from .lstm import LSTM
-
-    net = model.to_rnnlib() if isinstance(model, FastRecurrent) else model
-    if not isinstance(net, LSTM):
-        raise ValueError(f"model must be an LSTM (rnnlib LSTM or FastRecurrent of kind 'lstm'), got {type(model).__name__}")
-    return float(net.gate_trajectory(u)["f"].mean())

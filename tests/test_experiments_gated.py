@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from rnnlib import experiments, gated_lag
+from rnnlib import experiments, forgetting, gated_lag
 from rnnlib.lstm import LSTM
 from rnnlib.tasks import RecentPastTask
 
@@ -15,36 +15,78 @@ def shipped():
     return experiments.load("gated_lag")
 
 
-def _cell(data, model, lag, seed):
-    return next(r for r in data["results"] if (r["model"], r["lag"], r["seed"]) == (model, lag, seed))
+def _cell(data, task, model, length, seed):
+    return next(r for r in data["results"]
+                if (r["task"], r["model"], r["length"], r["seed"]) == (task, model, length, seed))
 
 
-@pytest.mark.parametrize("model", ["tanh", "lstm"])
-def test_one_point_of_the_shipped_sweep_reproduces(shipped, model):
+@pytest.mark.parametrize("task, model", [("lag", "tanh"), ("lag", "lstm"), ("temporal_order", "gru"),
+                                         ("addition", "lstm_fb3")])
+def test_one_point_of_the_shipped_sweep_reproduces(shipped, task, model):
     torch.set_num_threads(1)
-    lag = shipped["grid"]["lags"][0]
-    old = _cell(shipped, model, lag, 0)
-    new = gated_lag.run_point(model=model, lag=lag, seed=0, settings=shipped["settings"])
+    length = shipped["grid"]["tasks"][task][0]
+    old = _cell(shipped, task, model, length, 0)
+    new = gated_lag.run_point(model=model, task=task, length=length, seed=0, settings=shipped["settings"])
     assert new["status"] == old["status"] and new["solved_at"] == old["solved_at"]
     assert new["final_error"] == pytest.approx(old["final_error"], abs=1e-6)
     assert [s for s, _ in new["evals"]] == [s for s, _ in old["evals"]]
-    np.testing.assert_allclose(new["connectivity_init"], old["connectivity_init"], rtol=1e-4, atol=1e-9)
+    assert new["causes"] == old["causes"]
+    np.testing.assert_allclose(new["connectivity_init"], old["connectivity_init"], rtol=1e-3, atol=1e-9)
     np.testing.assert_allclose(new["connectivity_trained"], old["connectivity_trained"], rtol=1e-3, atol=1e-7)
 
 
 def test_shipped_file_is_complete_and_consistent(shipped):
     grid = shipped["grid"]
     assert shipped["settings"] == gated_lag.SETTINGS and grid["models"] == list(gated_lag.CONTENDERS)
-    assert len(shipped["results"]) == len(grid["lags"]) * len(grid["models"]) * len(grid["seeds"])
+    assert grid == {**gated_lag.GRID, "models": list(gated_lag.CONTENDERS)}
+    n_cells = sum(len(lengths) for lengths in grid["tasks"].values())
+    assert len(shipped["results"]) == n_cells * len(grid["models"]) * len(grid["seeds"])
     for r in shipped["results"]:
         assert r["status"] in ("solved", "budget", "diverged")
         assert (r["status"] == "solved") == (r["solved_at"] is not None)
-        assert len(r["connectivity_trained"]) == r["lag"] + 5
+        T = len(r["connectivity_trained"])
+        assert T == len(r["connectivity_init"])
+        if r["task"] == "lag":
+            assert T == r["length"] + 5
+        elif r["task"] == "temporal_order":
+            assert T == r["length"]
+        else:
+            assert r["length"] <= T < 1.1 * r["length"]              # addition stretches L once more
+        assert r["causes"] == gated_lag.cause_spans(r["task"], r["length"], T)
         if r["status"] == "solved":
             assert r["final_error"] < 0.01 and r["updates"] == r["solved_at"]
-        else:
-            assert r["updates"] == shipped["settings"]["steps"]
-    assert shipped["meta"]["cpu_seconds"] <= 300          # the sweep's budget: 5 minutes of one core
+        elif r["status"] == "budget":
+            assert r["updates"] == shipped["settings"]["steps"][r["task"]]
+    assert shipped["meta"]["seconds"] <= 20 * 60          # the sweep's budget: 20 minutes on this machine
+
+
+@pytest.mark.parametrize("length", [10, 11, 13, 20, 37, 80])
+def test_cause_spans_cover_exactly_where_the_generators_put_the_markers(length):
+    for task, marker in (("temporal_order", lambda u: u[:, :, :2].sum(-1) > 0), ("addition", lambda u: u[:, :, 0] > 0)):
+        seen = {}                                               # T -> set of k where a marker appeared
+        for s in range(30):
+            u, _ = gated_lag.make_task(task, length).sample(200, torch.Generator().manual_seed(s))
+            T = u.shape[0]
+            seen.setdefault(T, set()).update((T - 1 - marker(u).nonzero()[:, 0]).tolist())
+        for T, ks in seen.items():
+            allowed = {k for lo, hi in gated_lag.cause_spans(task, length, T) for k in range(lo, hi + 1)}
+            assert ks <= allowed, (task, T)
+            if task == "temporal_order":
+                assert ks == allowed                            # 6000 draws hit every allowed position
+    assert gated_lag.cause_spans("lag", 7, 12) == [[7, 7]]
+
+
+def test_run_point_arguments():
+    with pytest.raises(ValueError, match="task"):
+        gated_lag.run_point(model="tanh", task="copy", length=5, seed=0)
+    with pytest.raises(ValueError, match="lag is an alias"):
+        gated_lag.run_point(model="tanh", task="addition", lag=5, seed=0)
+    with pytest.raises(ValueError, match="length must be given"):
+        gated_lag.run_point(model="tanh", seed=0)
+    with pytest.raises(ValueError, match="length"):
+        gated_lag.make_task("temporal_order", 5)                # Pascanu's generators need L >= 10
+    r = gated_lag.run_point(model="tanh", lag=2, seed=0, settings={"steps": 3, "eval_every": 1, "eval_size": 8})
+    assert r["task"] == "lag" and r["length"] == 2 and r["updates"] <= 3 and len(r["connectivity_init"]) == 7
 
 
 @pytest.mark.parametrize("kind", gated_lag.KINDS)
@@ -121,9 +163,9 @@ def test_recent_past_task_bad_inputs():
 
 
 def test_price_of_remembering_runs_small():
-    out = gated_lag.price_of_remembering(seeds=(0,), steps=5, early=3, long_length=20,
+    out = forgetting.price_of_remembering(seeds=(0,), steps=5, early=3, long_length=20,
                                          task=RecentPastTask(length=12))
-    assert set(out) == set(gated_lag.FORGETTING_VARIANTS)
+    assert set(out) == set(forgetting.FORGETTING_VARIANTS)
     for v in out.values():
         assert v["losses"].shape == (1, 5) and np.isfinite([v["early"], v["final"], v["long"]]).all()
 
@@ -140,10 +182,19 @@ def test_bad_inputs():
 
 
 @pytest.mark.slow
-def test_quick_sweep_writes_a_file(tmp_path):
-    path = gated_lag.run(tmp_path, quick=True, progress=False)
-    data = json.loads(path.read_text())
-    assert data["meta"]["quick"] is True and len(data["results"]) == 2 * len(gated_lag.CONTENDERS)
+def test_quick_sweep_is_the_same_with_one_or_two_workers(tmp_path):
+    one = json.loads(gated_lag.run(tmp_path / "one", quick=True, progress=False, workers=1, device="cpu").read_text())
+    two = json.loads(gated_lag.run(tmp_path / "two", quick=True, progress=False, workers=2, device="cpu").read_text())
+    n_cells = sum(len(lengths) for lengths in gated_lag.QUICK_GRID["tasks"].values())
+    assert one["meta"]["quick"] is True and len(one["results"]) == n_cells * len(gated_lag.CONTENDERS)
+    assert (one["meta"]["workers"], two["meta"]["workers"]) == (1, 2)
+    drop = ("seconds", "cpu_seconds")
+    strip = lambda rs: [{k: v for k, v in r.items() if k not in drop} for r in rs]
+    a, b = strip(one["results"]), strip(two["results"])
+    for ra, rb in zip(a, b):
+        for key in ("connectivity_init", "connectivity_trained"):
+            np.testing.assert_allclose(ra.pop(key), rb.pop(key), rtol=1e-3, atol=1e-9)
+    assert a == b
 
 
 def test_sweep_readers(shipped):
@@ -151,17 +202,28 @@ def test_sweep_readers(shipped):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    summary = gated_lag.summarize(shipped)
-    n_solved = sum(c["solved"] for cells in summary.values() for c in cells.values())
-    assert n_solved == sum(r["status"] == "solved" for r in shipped["results"])
+    for task in shipped["grid"]["tasks"]:
+        summary = gated_lag.summarize(shipped, task)
+        n_solved = sum(c["solved"] for cells in summary.values() for c in cells.values())
+        assert n_solved == sum(r["status"] == "solved" for r in shipped["results"] if r["task"] == task)
+        table = gated_lag.success_table(shipped, task)
+        assert table.startswith("<table") and table.count("<tr>") == 1 + len(shipped["grid"]["models"])
     assert gated_lag.find(shipped, "LSTM, forget bias 3", 20, 1) is gated_lag.find(shipped, "lstm_fb3", 20, 1)
-    table = gated_lag.success_table(shipped)
-    assert table.startswith("<table") and table.count("<tr>") == 1 + len(shipped["grid"]["models"])
+    r = gated_lag.find(shipped, "gru", 40, 0, task="temporal_order")
+    assert (r["task"], r["model"], r["length"]) == ("temporal_order", "gru", 40)
     fig = gated_lag.plot_lookback(gated_lag.find(shipped, "gru", 10))
-    assert "GRU, lag 10" in fig.axes[0].get_title()
+    assert "GRU, lag task, lag 10" in fig.axes[0].get_title()
+    plt.close(fig)
+    fig = gated_lag.plot_lookback(r)
+    assert "temporal order, L = 40" in fig.axes[0].get_title()
+    plt.close(fig)
+    fig = gated_lag.plot_success(shipped)
+    assert len(fig.axes) == len(shipped["grid"]["tasks"])
     plt.close(fig)
     with pytest.raises(ValueError, match="no run"):
         gated_lag.find(shipped, "gru", 7)
+    with pytest.raises(ValueError, match="task"):
+        gated_lag.summarize(shipped, "copy")
 
 
 def test_mean_forget_gate():
@@ -170,6 +232,6 @@ def test_mean_forget_gate():
         net.rnn.weight_ih_l0[8:16].zero_()
         net.rnn.weight_hh_l0[8:16].zero_()
     u = torch.randn(10, 3, 1)
-    assert gated_lag.mean_forget_gate(net, u) == pytest.approx(float(torch.sigmoid(torch.tensor(4.0))), rel=1e-6)
+    assert forgetting.mean_forget_gate(net, u) == pytest.approx(float(torch.sigmoid(torch.tensor(4.0))), rel=1e-6)
     with pytest.raises(ValueError, match="model"):
-        gated_lag.mean_forget_gate(gated_lag.FastRecurrent("gru", 1, 8, 1), u)
+        forgetting.mean_forget_gate(gated_lag.FastRecurrent("gru", 1, 8, 1), u)
