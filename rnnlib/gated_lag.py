@@ -43,8 +43,8 @@ from torch import nn
 from . import _validate
 
 __all__ = ["KINDS", "CONTENDERS", "LABELS", "TASK_LABELS", "FastRecurrent", "make_task", "cause_spans",
-           "connectivity_profile", "run_point", "run", "find", "summarize", "success_table", "plot_success",
-           "plot_lookback"]
+           "connectivity_profile", "run_point", "run", "find", "at_cause", "reaches_cause", "summarize",
+           "success_table", "plot_success", "plot_lookback"]
 
 KINDS = ("tanh", "orthogonal", "lstm", "gru", "lstm1997")
 # σ(30) rounds to exactly 1.0 in float32, and so σ'(30) = σ(1 - σ) to exactly 0: an nn.LSTM whose
@@ -317,6 +317,22 @@ def find(data: dict, model: str, length: int, seed: int = 0, *, task: str = "lag
     raise ValueError(f"no run with task={task!r}, model={model!r}, length={length}, seed={seed} in this sweep")
 
 
+def at_cause(result: dict, key: str = "connectivity_trained", which: int = 0) -> float:
+    """Connectivity of one run at its ``which``-th cause (0: the earliest): the largest entry of the profile
+    ``result[key]`` ("connectivity_init" or "connectivity_trained") over the steps where that cause can sit."""
+    _validate.one_of("key", key, ("connectivity_init", "connectivity_trained"))
+    lo, hi = result["causes"][which]
+    return float(max(result[key][::-1][lo:hi + 1]))
+
+
+def reaches_cause(result: dict, *, threshold: float = 0.01) -> bool:
+    """Whether the trained model looks back at least as far as the earliest cause: its connectivity stays at or
+    above ``threshold`` times its peak up to there (``rnnlib.connectivity.lookback``)."""
+    from .connectivity import lookback
+
+    return lookback(result["connectivity_trained"], threshold=threshold) >= result["causes"][0][0]
+
+
 def summarize(data: dict, task: str = "lag") -> dict:
     """``{model: {length: {"solved": k, "runs": n, "updates": [solved_at of each solved run]}}}`` for ``task``."""
     _validate.one_of("task", task, data["grid"]["tasks"])
@@ -359,7 +375,7 @@ def plot_success(data: dict, *, axes=None):
 
     from .plots import CYCLE
 
-    tasks = list(data["grid"]["tasks"])
+    tasks = [t for t in TASK_LABELS if t in data["grid"]["tasks"]]          # the book's order, not the file's
     if axes is None:
         _, axes = plt.subplots(1, len(tasks), figsize=(3.6 * len(tasks), 3.0), layout="constrained", sharey=True)
     models = data["grid"]["models"]

@@ -226,6 +226,17 @@ def test_sweep_readers(shipped):
         gated_lag.summarize(shipped, "copy")
 
 
+def test_connectivity_at_the_cause():
+    by_k = [9.0, 1.0, 0.002, 0.03, 0.001, 0.001, 0.001]             # k = steps before the end
+    r = {"causes": [[2, 3], [6, 6]], "connectivity_trained": by_k[::-1], "connectivity_init": [1.0] * 7}
+    assert gated_lag.at_cause(r) == 0.03 and gated_lag.at_cause(r, which=1) == 0.001
+    assert gated_lag.at_cause(r, "connectivity_init") == 1.0
+    assert gated_lag.reaches_cause(r, threshold=0.003)            # 0.03 >= 0.027 at k = 3
+    assert not gated_lag.reaches_cause(r, threshold=0.01)         # nothing >= 0.09 beyond k = 1
+    with pytest.raises(ValueError, match="key"):
+        gated_lag.at_cause(r, "connectivity")
+
+
 def test_mean_forget_gate():
     net = gated_lag.FastRecurrent("lstm", 1, 8, 1, forget_bias=4.0, seed=0)
     with torch.no_grad():
