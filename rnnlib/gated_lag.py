@@ -326,11 +326,10 @@ def at_cause(result: dict, key: str = "connectivity_trained", which: int = 0) ->
 
 
 def reaches_cause(result: dict, *, threshold: float = 0.01) -> bool:
-    """Whether the trained model looks back at least as far as the earliest cause: its connectivity stays at or
-    above ``threshold`` times its peak up to there (``rnnlib.connectivity.lookback``)."""
-    from .connectivity import lookback
-
-    return lookback(result["connectivity_trained"], threshold=threshold) >= result["causes"][0][0]
+    """Whether the trained model still looks at the earliest cause: its connectivity there (``at_cause``) is at
+    least ``threshold`` times the peak of its profile."""
+    _validate.in_range("threshold", threshold, 0.0, 1.0, inclusive=(False, True))
+    return at_cause(result) >= threshold * max(result["connectivity_trained"])
 
 
 def summarize(data: dict, task: str = "lag") -> dict:
@@ -354,7 +353,7 @@ def success_table(data: dict, task: str = "lag") -> str:
 
     summary = summarize(data, task)
     lengths = data["grid"]["tasks"][task]
-    pad = ' style="padding: 2px 10px; white-space: nowrap"'
+    pad = ' style="padding: 2px 6px; white-space: nowrap"'
     head = "".join(f"<th{pad}>{_length_label(task, n)}</th>" for n in lengths)
     rows = []
     for m, cells in summary.items():
@@ -363,7 +362,7 @@ def success_table(data: dict, task: str = "lag") -> str:
             c = cells[n]
             mean = f" ({np.mean(c['updates']):.0f})" if c["updates"] else ""
             entries.append(f"<td{pad}>{c['solved']}/{c['runs']}{mean}</td>")
-        rows.append(f"<tr><td{pad}>{html.escape(LABELS.get(m, m))}</td>{''.join(entries)}</tr>")
+        rows.append(f'<tr><td style="padding: 2px 6px">{html.escape(LABELS.get(m, m))}</td>{"".join(entries)}</tr>')
     return (f'<table class="table rnnlib-table"><caption>{html.escape(TASK_LABELS[task])}: seeds solved '
             f"(mean updates to solve)</caption><thead><tr><th{pad}>model</th>{head}</tr></thead>"
             f"<tbody>{''.join(rows)}</tbody></table>")

@@ -231,8 +231,10 @@ def test_connectivity_at_the_cause():
     r = {"causes": [[2, 3], [6, 6]], "connectivity_trained": by_k[::-1], "connectivity_init": [1.0] * 7}
     assert gated_lag.at_cause(r) == 0.03 and gated_lag.at_cause(r, which=1) == 0.001
     assert gated_lag.at_cause(r, "connectivity_init") == 1.0
-    assert gated_lag.reaches_cause(r, threshold=0.003)            # 0.03 >= 0.027 at k = 3
-    assert not gated_lag.reaches_cause(r, threshold=0.01)         # nothing >= 0.09 beyond k = 1
+    assert gated_lag.reaches_cause(r, threshold=0.003)            # 0.03 >= 0.003 * 9
+    assert not gated_lag.reaches_cause(r, threshold=0.01)         # 0.03 < 0.01 * 9
+    with pytest.raises(ValueError, match="threshold"):
+        gated_lag.reaches_cause(r, threshold=0)
     with pytest.raises(ValueError, match="key"):
         gated_lag.at_cause(r, "connectivity")
 
