@@ -43,7 +43,7 @@ from torch import nn
 from . import _validate
 
 __all__ = ["KINDS", "CONTENDERS", "LABELS", "TASK_LABELS", "FastRecurrent", "make_task", "cause_spans",
-           "connectivity_profile", "run_point", "run", "find", "at_cause", "reaches_cause", "summarize",
+           "connectivity_profile", "run_point", "run", "marked_steps", "gates_on_marks", "find", "at_cause", "reaches_cause", "summarize",
            "success_table", "plot_success", "plot_lookback"]
 
 KINDS = ("tanh", "orthogonal", "lstm", "gru", "lstm1997")
@@ -295,6 +295,37 @@ def run(out_dir: Path | None = None, *, quick: bool = False, device=None, progre
                "settings": SETTINGS, "grid": {**grid, "models": list(CONTENDERS)},
                "contenders": {k: [kind, kw] for k, (kind, kw) in CONTENDERS.items()}, "results": results}
     return write_json(Path(out_dir or DATA_DIR) / ("gated_lag_quick.json" if quick else "gated_lag.json"), payload)
+
+
+def marked_steps(task: str, u: torch.Tensor) -> torch.Tensor:
+    """``(T, B)`` booleans: where a temporal-order or addition input ``u (T, B, I)`` carries a marked input
+    (symbol A or B; a flagged value). The lag task marks nothing."""
+    _validate.one_of("task", task, ("temporal_order", "addition"))
+    return (u[:, :, :2].sum(-1) > 0) if task == "temporal_order" else (u[:, :, 0] > 0)
+
+
+def gates_on_marks(model: nn.Module, task: str, length: int, *, n: int = 200, seed: int = 7) -> dict:
+    """How a gated model's gates treat marked and unmarked steps of ``n`` fresh sequences of ``task``.
+
+    ``model`` is a ``FastRecurrent`` GRU or LSTM (or an rnnlib ``GRU`` / ``LSTM``). Returns, for each gate
+    (r, z for the GRU; i, f, o for the LSTM), ``{"marked": mean, "unmarked": mean, "unit_gap": (H,) array of
+    per-unit mean(unmarked) - mean(marked)}``.
+    """
+    from .lstm import GRU, LSTM
+
+    net = model.to_rnnlib() if isinstance(model, FastRecurrent) else model
+    if not isinstance(net, (GRU, LSTM)):
+        raise ValueError(f"model must be a GRU or an LSTM, got {type(model).__name__}")
+    u, _ = make_task(task, length).sample(n, torch.Generator().manual_seed(seed))
+    mark = marked_steps(task, u)
+    p = next(net.parameters())
+    traj = net.gate_trajectory(u.to(p.device, p.dtype))
+    out = {}
+    for g in (("r", "z") if isinstance(net, GRU) else ("i", "f", "o")):
+        v = traj[g].cpu()
+        out[g] = {"marked": float(v[mark].mean()), "unmarked": float(v[~mark].mean()),
+                  "unit_gap": (v[~mark].mean(0) - v[mark].mean(0)).double().numpy()}
+    return out
 
 
 # --- Reading the shipped sweep ---------------------------------------------------------------------------

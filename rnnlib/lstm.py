@@ -310,6 +310,19 @@ class GRU(_Sequence):
         hs = torch.stack(hs)
         return self._read(hs), hs
 
+    def gate_trajectory(self, u: torch.Tensor, h0: torch.Tensor | None = None) -> dict:
+        """Every gate over a whole sequence: dict of ``(T, B, H)`` tensors r, z, n, h (no gradient)."""
+        self._check_sequence(u, self.cell.n_in)
+        h = self.cell.init_state(u[0]) if h0 is None else h0
+        out = {k: [] for k in ("r", "z", "n", "h")}
+        with torch.no_grad():
+            for t in range(u.shape[0]):
+                v = self.cell.gate_values(u[t], h)
+                h = v["h"]
+                for k in out:
+                    out[k].append(v[k])
+        return {k: torch.stack(v) for k, v in out.items()}
+
     @classmethod
     def from_torch(cls, module: nn.GRU, head: nn.Linear | None = None, *, readout: str = "last") -> "GRU":
         """A ``GRU`` with the weights of a one-layer ``nn.GRU`` (and of a linear ``head``, if given)."""

@@ -239,6 +239,30 @@ def test_connectivity_at_the_cause():
         gated_lag.at_cause(r, "connectivity")
 
 
+def test_gates_on_marks():
+    u, _ = gated_lag.make_task("addition", 20).sample(3, torch.Generator().manual_seed(0))
+    mark = gated_lag.marked_steps("addition", u)
+    assert mark.shape == u.shape[:2] and (mark.sum(0) == 2).all()           # two flagged values per sequence
+    u, _ = gated_lag.make_task("temporal_order", 20).sample(3, torch.Generator().manual_seed(0))
+    assert (gated_lag.marked_steps("temporal_order", u).sum(0) == 2).all()  # symbols A/B, twice per sequence
+    gru = gated_lag.FastRecurrent("gru", 2, 8, 1, seed=0)
+    with torch.no_grad():                                                   # z = sigmoid(3 * marker flag)
+        for p in gru.rnn.parameters():
+            p.zero_()
+        gru.rnn.weight_ih_l0[8:16, 0] = 3.0
+    out = gated_lag.gates_on_marks(gru, "addition", 20, n=50)
+    assert set(out) == {"r", "z"}
+    assert out["z"]["marked"] == pytest.approx(float(torch.sigmoid(torch.tensor(3.0))), rel=1e-6)
+    assert out["z"]["unmarked"] == pytest.approx(0.5, rel=1e-6) and out["r"]["marked"] == pytest.approx(0.5)
+    assert out["z"]["unit_gap"].shape == (8,) and np.allclose(out["z"]["unit_gap"], 0.5 - out["z"]["marked"])
+    lstm = gated_lag.gates_on_marks(gated_lag.FastRecurrent("lstm", 6, 4, 4, seed=0), "temporal_order", 20, n=20)
+    assert set(lstm) == {"i", "f", "o"}
+    with pytest.raises(ValueError, match="model"):
+        gated_lag.gates_on_marks(gated_lag.FastRecurrent("tanh", 2, 4, 1), "addition", 20)
+    with pytest.raises(ValueError, match="task"):
+        gated_lag.marked_steps("lag", u)
+
+
 def test_mean_forget_gate():
     net = gated_lag.FastRecurrent("lstm", 1, 8, 1, forget_bias=4.0, seed=0)
     with torch.no_grad():

@@ -213,6 +213,19 @@ def test_gate_trajectory_replays_the_forward_pass():
     assert torch.allclose(tr["c"][1:], tr["f"][1:] * tr["c"][:-1] + tr["i"][1:] * tr["g"][1:], atol=1e-14)
 
 
+def test_gru_gate_trajectory_replays_the_forward_pass():
+    model = GRU(2, 3, 1, seed=0, dtype=torch.float64)
+    u = torch.randn(6, 4, 2, dtype=torch.float64)
+    _, hs = model(u)
+    tr = model.gate_trajectory(u)
+    assert set(tr) == {"r", "z", "n", "h"} and tr["z"].shape == (6, 4, 3)
+    assert torch.allclose(tr["h"], hs[1:], atol=1e-14)
+    h_prev = hs[:-1]
+    assert torch.allclose(tr["h"], (1 - tr["z"]) * tr["n"] + tr["z"] * h_prev, atol=1e-14)
+    with pytest.raises(ValueError):
+        model.gate_trajectory(torch.randn(6, 4, 5, dtype=torch.float64))
+
+
 def test_check_gru_step_accepts_the_right_answer_and_names_slips():
     import numpy as np
 
