@@ -36,6 +36,15 @@ def test_committed_without_outputs(path):
     assert "widgets" not in nb.get("metadata", {}), f"{path.name}: stored widget state in metadata"
 
 
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_cell_has_a_unique_id(path):
+    # nbformat 4.5 requires cell ids (a missing one is a warning today and an error in future nbformat)
+    cells = load(path)["cells"]
+    ids = [c.get("id") for c in cells]
+    assert None not in ids, f"{path.name}: cells {[i for i, x in enumerate(ids) if x is None]} have no id"
+    assert len(set(ids)) == len(ids), f"{path.name}: duplicate cell ids"
+
+
 def test_every_toc_entry_exists():
     for f in toc_files():
         assert (ROOT / f"{f}.ipynb").exists() or (ROOT / f"{f}.md").exists(), f"{f} is in _toc.yml but missing"
