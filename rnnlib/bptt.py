@@ -177,7 +177,7 @@ def bptt(params: dict, u: np.ndarray, target: np.ndarray, *, mask: np.ndarray | 
 def contribution_matrix(params: dict, u: np.ndarray, target: np.ndarray, *,
                         mask: np.ndarray | None = None, activation: str = "tanh",
                         param: str = "W_hh") -> np.ndarray:
-    """C[t, k] = || contribution of step k to dE_t/d(param) ||_F, an upper-triangular-in-time (T, T) array.
+    """C[t, k] = || contribution of step k to dE_t/d(param) ||_F, a lower-triangular (T, T) array (zero for k > t).
 
     Row t shows how the error made at step t is spread over the earlier steps k <= t that it
     reaches by BPTT: the "sum over time" inside the gradient.
