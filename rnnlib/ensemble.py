@@ -217,8 +217,8 @@ def member_losses(task, y: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 def member_errors(task, y: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """Each member's error (M,) on targets shared by all members (B[, O]) or (T, B)."""
     if y.dim() == 4:  # (T, M, B, O)
-        return torch.tensor([task.error(y[:, m], target) for m in range(y.shape[1])])
-    return torch.tensor([task.error(y[m], target) for m in range(y.shape[0])])
+        return torch.tensor([task.error(y[:, m], target) for m in range(y.shape[1])], dtype=torch.float64)
+    return torch.tensor([task.error(y[m], target) for m in range(y.shape[0])], dtype=torch.float64)
 
 
 @dataclass
@@ -258,7 +258,7 @@ def train_ensemble(ens: ElmanEnsemble, task, methods: list, data_index, *, n_bat
     Every update draws ``n_batches`` batches of ``batch_size`` from one stream seeded with ``seed``; member m
     trains on batch ``data_index[m]`` (so members sharing an index see the same data: paired comparisons).
     Every ``eval_every`` updates each running member is scored on ``screen_size`` fresh sequences, and those
-    at or under 5 % error on the full ``eval_size`` set; below ``solve_threshold`` there it is solved.
+    at or under 5 % error on the full ``eval_size`` set; at or below ``solve_threshold`` there it is solved.
     A NaN/inf loss or gradient ends a member without clipping (plain MSGD: "diverged"); members with
     clipping use the authors' guard (dE/dW_hh := 0.02 W_hh, the rest 0) when the norm is not finite or > 1e10.
     """
@@ -355,7 +355,7 @@ def train_ensemble(ens: ElmanEnsemble, task, methods: list, data_index, *, n_bat
             for j in range(len(idx)):
                 if not stop[j]:
                     res.final_error[idx[j]] = float(err[j])
-                    if len(close) and j in close and err[j] < solve_threshold:
+                    if len(close) and j in close and err[j] <= solve_threshold:
                         res.status[idx[j]], res.solved_at[idx[j]] = "solved", step
             done = np.array([res.status[i] != "budget" for i in idx])
             bar.set_postfix(running=int((~done).sum()))

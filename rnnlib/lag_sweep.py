@@ -4,7 +4,7 @@ The lag task (``rnnlib.tasks.LagTask``) asks for the input bit seen ``lag`` step
 the "mouse now, cat later" dependency of the NCP blog. Every grid point trains the same tanh Elman
 network (``rnnlib.rnn.ElmanRNN``'s initialisation, hidden size 32) with the same optimiser, learning
 rate, batch size and number of updates, and no gradient clipping (that is chapter 4), and records
-whether each seed reaches < 1 % error on fresh sequences within the budget. With the budget it also
+whether each seed reaches at most 1 % error on fresh sequences within the budget. With the budget it also
 records, at initialisation, how much of the answer's gradient reaches the cause: the median over
 sequences of ||dy_T/dh_{T-lag}|| (``rnnlib.gradients.output_sensitivity``).
 
@@ -119,10 +119,10 @@ def run_point(*, lag: int, seeds=None, settings: dict | None = None, device=None
         opt.step()
         if step % cfg["eval_every"] == 0 or step == cfg["steps"]:
             with torch.no_grad():
-                err = ((model(u_ev) > 0).float() != y_ev).float().mean((1, 2)).cpu().tolist()
+                err = ((model(u_ev) > 0).float() != y_ev).double().mean((1, 2)).cpu().tolist()
             for i, e in enumerate(err):
                 errors[i].append((step, e))
-                if e < cfg["solve_threshold"] and solved_at[i] is None and diverged_at[i] is None:
+                if e <= cfg["solve_threshold"] and solved_at[i] is None and diverged_at[i] is None:
                     solved_at[i] = step
             if all(s is not None or d is not None for s, d in zip(solved_at, diverged_at)):
                 break

@@ -255,7 +255,7 @@ class RecentSignTask:
         return F.binary_cross_entropy_with_logits(y, target.to(y.dtype))
 
     def error(self, y: torch.Tensor, target: torch.Tensor) -> float:
-        return float(((y > 0).to(target.dtype) != target).float().mean())
+        return float(((y > 0).to(target.dtype) != target).double().mean())
 
 
 @dataclass
@@ -263,7 +263,7 @@ class SineTask:
     """The first example of the ncps docs: from [sin s, cos s], s in [0, 3 pi], predict sin 2s (48 steps).
 
     One fixed sequence (batch 1); ``sample`` always returns it, so ``rnnlib.train.train`` can fit it.
-    The "error" is the mean squared error itself, so a run counts as solved below ``solve_threshold``.
+    The "error" is the mean squared error itself, so a run counts as solved at or below ``solve_threshold``.
     """
 
     length: int = 48

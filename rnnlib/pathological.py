@@ -19,7 +19,7 @@ Three kinds of output, as the code's ``classifType``:
 Lengths: ``length`` is the nominal length L. With ``max_length`` > ``length`` each call draws
 L = length + randint(max_length - length), as the authors' training loop does (so ``max_length`` itself
 never occurs). Addition and multiplication then stretch L once more to l = L + randint(int(0.1 L)).
-The paper's success criterion (rnnlib.train's ``solve_threshold=0.01``): under 1 % of 10 000 fresh
+The paper's success criterion (rnnlib.train's ``solve_threshold=0.01``): at most 1 % of 10 000 fresh
 sequences answered wrongly.
 """
 from __future__ import annotations
@@ -104,7 +104,7 @@ class PathologicalTask:
 
     def error(self, y: torch.Tensor, target: torch.Tensor) -> float:
         """Fraction of wrongly answered sequences."""
-        return float(self.wrong(y, target).float().mean())
+        return float(self.wrong(y, target).double().mean())
 
     def readout_of(self, y: torch.Tensor) -> torch.Tensor:
         """The answer the model gives: class indices, or the linear output itself."""

@@ -68,7 +68,7 @@ class LagTask:
 
     def error(self, y: torch.Tensor, target: torch.Tensor) -> float:
         """Fraction of sequences whose sign is wrong."""
-        return float(((y > 0).to(target.dtype) != target).float().mean())
+        return float(((y > 0).to(target.dtype) != target).double().mean())
 
 
 @dataclass
@@ -125,4 +125,4 @@ class RecentPastTask:
 
     def error(self, y: torch.Tensor, target: torch.Tensor) -> float:
         """Fraction of (step, sequence) answers off by more than ``tolerance``."""
-        return float(((y - target.to(y.dtype)).abs() > self.tolerance).float().mean())
+        return float(((y - target.to(y.dtype)).abs() > self.tolerance).double().mean())

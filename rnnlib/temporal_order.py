@@ -5,7 +5,7 @@
 
 Grid: {MSGD, MSGD-C, MSGD-CR, Adam-C} x {sigmoid, basic tanh, smart tanh} x lengths {10, 15, 20, 30}
 x 5 seeds, 50 hidden units, minibatch 20, lr 0.01 (Adam 0.001), threshold 1, alpha 4, at most 3000 updates;
-a run is solved when under 1 % of 2000 fresh sequences are answered wrongly (checked every 100 updates).
+a run is solved when at most 1 % of 2000 fresh sequences are answered wrongly (checked every 100 updates).
 The paper: lengths 50-200 and more, up to 5M updates, 10 000 test sequences.
 
 One grid cell = one (init, length): its 4 methods x 5 seeds = 20 networks train together as one
@@ -260,7 +260,7 @@ def plot_traces(result, members: dict, *, threshold: float | None = 1.0, chance:
     ax.set(xlabel="update", ylabel=r"$\|\nabla_\theta E\|$ before clipping", title="gradient norm")
     ax.legend(fontsize=7)
     bx.axhline(chance, color=COLORS["grey"], ls=":", lw=1, label=f"chance ({chance:.0%} wrong)")
-    bx.axhline(0.01, color=COLORS["green"], ls="--", lw=1, label="solved (< 1 %)")
+    bx.axhline(0.01, color=COLORS["green"], ls="--", lw=1, label="solved (≤ 1 %)")
     bx.set(xlabel="update", ylabel="error on fresh sequences", ylim=(-0.03, 1.0), title="error")
     bx.legend(fontsize=7)
     return fig

@@ -96,8 +96,8 @@ def train(model: torch.nn.Module, task, *, steps: int = 1000, lr: float = 0.01,
        (it may rewrite the gradients, as Pascanu et al.'s guard does) or stop with status "diverged",
     3. ``grad_transform(model)`` (optional; e.g. norm clipping), then the optimizer step.
 
-    Every ``eval_every`` steps the error on ``eval_size`` fresh sequences is recorded; below
-    ``solve_threshold`` the run counts as solved (and stops if ``stop_when_solved``).
+    Every ``eval_every`` steps the error on ``eval_size`` fresh sequences is recorded; at or below
+    ``solve_threshold`` (default 0.01: at most 1 % wrong) the run counts as solved (and stops if ``stop_when_solved``).
     """
     steps = positive("steps", steps, integer=True)
     positive("lr", lr)
@@ -144,7 +144,7 @@ def train(model: torch.nn.Module, task, *, steps: int = 1000, lr: float = 0.01,
             err = evaluate(model, task, size=eval_size, seed=seed + 1_000_003, device=dev)
             res.evals.append((step, err))
             bar.set_postfix(loss=f"{lval:.3g}", error=f"{err:.3f}")
-            if err < solve_threshold and res.solved_at is None:
+            if err <= solve_threshold and res.solved_at is None:
                 res.solved_at = step
                 res.status = "solved"
                 if stop_when_solved:

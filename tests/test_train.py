@@ -81,3 +81,36 @@ def test_bad_arguments(kw, name):
     args.update(kw)
     with pytest.raises(ValueError, match=name):
         train(ElmanRNN(1, 2, 1), LagTask(lag=1), **args)
+
+
+class _FixedErrorTask:
+    """A stand-in task whose error on fresh sequences is always ``err``."""
+    n_in, n_out, readout = 1, 1, "last"
+
+    def __init__(self, err):
+        self.err = err
+
+    def sample(self, batch_size, generator=None):
+        return torch.zeros(3, batch_size, 1), torch.zeros(batch_size, 1)
+
+    def loss(self, y, target):
+        return ((y - target) ** 2).mean()
+
+    def error(self, y, target):
+        return self.err
+
+
+@pytest.mark.parametrize("err, solved", [(0.01, True), (0.0099, True), (0.0101, False)])
+def test_solved_means_at_most_the_threshold(err, solved):
+    res = train(ElmanRNN(1, 2, 1, seed=0), _FixedErrorTask(err), steps=2, eval_every=1, progress=False,
+                device=torch.device("cpu"))
+    assert (res.status == "solved") == solved and (res.solved_at == 1) == solved
+
+
+def test_task_errors_are_exact_fractions():
+    # 5 wrong answers out of 500 must be exactly 1 %, not the float32 value just below it
+    task = LagTask(lag=1)
+    target = torch.zeros(500, 1)
+    y = -torch.ones(500, 1)
+    y[:5] = 1.0                                   # five sequences answered 1 instead of 0
+    assert task.error(y, target) == 0.01
