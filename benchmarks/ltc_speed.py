@@ -26,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import ncps.torch as nt  # noqa: E402
 import ncps.wirings as nw  # noqa: E402
 
+from rnnlib.device import time_once  # noqa: E402
 from rnnlib.ncp import LTC  # noqa: E402
 
 CONFIGS = [  # name, wiring factory, inputs, B, T
@@ -56,14 +57,8 @@ def time_config(make_wiring, n_in, B, T, *, repeats: int, device: torch.device, 
     for fn in runs.values():
         fn()                                                            # warm-up
     for _ in range(repeats):
-        for name, fn in runs.items():
-            if device.type == "cuda":
-                torch.cuda.synchronize()
-            t0 = time.perf_counter()
-            fn()
-            if device.type == "cuda":
-                torch.cuda.synchronize()
-            best[name] = min(best[name], time.perf_counter() - t0)
+        for name, fn in runs.items():                                   # interleaved: fair to all three
+            best[name] = min(best[name], time_once(fn, device))
     return {"units": ref.state_size, "synapses": int(ref.synapse_count), "n_in": n_in, "B": B, "T": T,
             "max_output_difference": gap, **{f"{k}_ms": 1000 * v for k, v in best.items()},
             "ratio": best["rnnlib"] / best["ncps"], "ratio_autograd": best["rnnlib_autograd"] / best["ncps"]}

@@ -22,25 +22,11 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from rnnlib import ssm  # noqa: E402
+from rnnlib.device import best_time  # noqa: E402
 
 LENGTHS = (64, 256, 1024, 4096, 16384)
 WIDTHS = {"narrow": (1, 16), "wide": (4, 64)}
 METHODS = ("loop", "scan", "fft")
-
-
-def best_time(fn, *, repeats: int, device: torch.device) -> float:
-    """Best wall-clock time of ``repeats`` calls (after one warm-up call), in seconds."""
-    fn()
-    best = float("inf")
-    for _ in range(repeats):
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        t0 = time.perf_counter()
-        fn()
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def run(device: torch.device, *, lengths=LENGTHS, widths=WIDTHS, seed: int = 0) -> dict:

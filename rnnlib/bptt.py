@@ -332,7 +332,7 @@ def bptt_cost(lengths, *, n_in: int = 1, n_hidden: int = 32, n_out: int = 1, bat
     of :func:`bptt` (the minimum is the least disturbed by other work on the machine), and the
     bytes of the activations the forward pass stores for the backward pass (float64).
     """
-    import time
+    from .device import best_time
 
     lengths = [positive("lengths", T, integer=True) for T in lengths]
     repeats = positive("repeats", repeats, integer=True)
@@ -340,12 +340,7 @@ def bptt_cost(lengths, *, n_in: int = 1, n_hidden: int = 32, n_out: int = 1, bat
     for T in lengths:
         params, u, target = random_problem(T, n_in=n_in, n_hidden=n_hidden, n_out=n_out,
                                            batch_size=batch_size, seed=seed)
-        best = np.inf
-        for _ in range(repeats):
-            t0 = time.perf_counter()
-            bptt(params, u, target)
-            best = min(best, time.perf_counter() - t0)
-        seconds.append(best)
+        seconds.append(best_time(lambda: bptt(params, u, target), repeats=repeats, warmup=0))
         nbytes.append(stored_bytes(forward(params, u)))
     return {"T": np.array(lengths), "seconds": np.array(seconds), "stored_bytes": np.array(nbytes)}
 

@@ -17,13 +17,13 @@ Inputs are rows: one step is u_t of shape (1, I), so code computes ``u_t @ W.T``
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 import torch
 from torch import nn
 
 from ._validate import one_of, positive
+from .device import best_time
 
 __all__ = ["COST_KINDS", "prediction_cost", "WindowMLP", "WindowAttention", "RecurrentPredictor",
            "make_predictor", "measure_prediction", "plot_cost"]
@@ -194,11 +194,8 @@ def measure_prediction(predictor: _Predictor, *, repeats: int = 20, seed: int = 
     with FlopCounterMode(display=False) as counter:
         predictor.predict(inputs[0])
     predictor.predict(inputs[1])                   # warm-up
-    best = math.inf
-    for u_t in inputs[2:]:
-        t0 = time.perf_counter()
-        predictor.predict(u_t)
-        best = min(best, time.perf_counter() - t0)
+    steps = iter(inputs[2:])                        # a fresh input for every timed call
+    best = best_time(lambda: predictor.predict(next(steps)), repeats=repeats, warmup=0)
     return {"flops": int(counter.get_total_flops()), "seconds": best, "memory": predictor.state_floats()}
 
 

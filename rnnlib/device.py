@@ -4,11 +4,13 @@
 then the CPU). Setting the environment variable ``RNNLIB_DEVICE=cpu`` forces the
 CPU, which is what the book's build and tests do so that results are identical
 on every machine. ``seed_everything`` seeds Python, NumPy and torch in one call.
+``time_once`` and ``best_time`` time a callable, waiting for a GPU to finish when there is one.
 """
 from __future__ import annotations
 
 import os
 import random
+import time
 
 import numpy as np
 import torch
@@ -57,6 +59,32 @@ def seed_everything(seed: int = 0) -> np.random.Generator:
     if torch.cuda.is_available():
         torch.cuda.manual_seed_all(int(seed))
     return np.random.default_rng(int(seed))
+
+
+def time_once(fn, device=None) -> float:
+    """Wall-clock seconds of one call ``fn()``; on a CUDA ``device`` the queued GPU work is waited for."""
+    cuda = device is not None and torch.device(device).type == "cuda"
+    if cuda:
+        torch.cuda.synchronize()
+    t0 = time.perf_counter()
+    fn()
+    if cuda:
+        torch.cuda.synchronize()
+    return time.perf_counter() - t0
+
+
+def best_time(fn, *, repeats: int, device=None, warmup: int = 1) -> float:
+    """The fastest of ``repeats`` timed calls of ``fn()`` (seconds), after ``warmup`` untimed ones.
+
+    The minimum, not the mean: on a shared machine the other runs only add noise.
+    """
+    if not isinstance(repeats, (int, np.integer)) or repeats < 1:
+        raise ValueError(f"repeats must be an integer >= 1, got {repeats!r}")
+    if not isinstance(warmup, (int, np.integer)) or warmup < 0:
+        raise ValueError(f"warmup must be an integer >= 0, got {warmup!r}")
+    for _ in range(warmup):
+        fn()
+    return min(time_once(fn, device) for _ in range(repeats))
 
 
 def describe() -> str:

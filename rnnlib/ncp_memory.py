@@ -27,6 +27,7 @@ import torch.nn.functional as F
 
 from ._validate import in_range, one_of, positive
 from .connectivity import connectivity
+from .device import best_time
 from .lstm import LSTM
 from .ncp import LTC, CfC
 from .rnn import ElmanRNN
@@ -305,10 +306,4 @@ def time_per_step(model: torch.nn.Module, *, T: int = 20, batch: int = 32, n_in:
         model.zero_grad(set_to_none=True)
         (y.float() ** 2).mean().backward()
 
-    once()
-    best = float("inf")
-    for _ in range(positive("repeats", repeats, integer=True)):
-        t0 = time.perf_counter()
-        once()
-        best = min(best, time.perf_counter() - t0)
-    return 1000 * best / T
+    return 1000 * best_time(once, repeats=positive("repeats", repeats, integer=True)) / T

@@ -1,4 +1,6 @@
 """rnnlib.device, seeding, argument checks, the torch Elman RNN and the lag task."""
+import time
+
 import numpy as np
 import pytest
 import torch
@@ -119,3 +121,19 @@ def test_lazy_module_access():
     assert rnnlib.experiments.SWEEPS is not None
     with pytest.raises(AttributeError, match="no attribute or module"):
         rnnlib.not_a_module
+
+
+def test_best_time_takes_the_fastest_call_after_the_warmup():
+    from rnnlib.device import best_time, time_once
+
+    calls, pauses = [], iter([0.05, 0.0, 0.02])
+    def fn():
+        calls.append(1)
+        time.sleep(next(pauses, 0.0))
+    t = best_time(fn, repeats=2, warmup=1)        # the warm-up call takes the 0.05 s pause; timed: 0.0, 0.02
+    assert len(calls) == 3 and 0 <= t < 0.01
+    assert time_once(lambda: time.sleep(0.02)) >= 0.02
+    with pytest.raises(ValueError, match="repeats"):
+        best_time(fn, repeats=0)
+    with pytest.raises(ValueError, match="warmup"):
+        best_time(fn, repeats=1, warmup=-1)
