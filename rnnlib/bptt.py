@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._validate import in_range, one_of, positive
+from .device import numpy_rng, torch_generator
 
 RECURRENT = ("W_xh", "W_hh", "b_h")
 NAMES = ("W_xh", "W_hh", "b_h", "W_hy", "b_y")
@@ -52,7 +53,7 @@ def init_params(n_in: int, n_hidden: int, n_out: int, *, scale: float = 1.0,
     for name, v in (("n_in", n_in), ("n_hidden", n_hidden), ("n_out", n_out)):
         positive(name, v, integer=True)
     positive("scale", scale)
-    rng = np.random.default_rng(seed)
+    rng = numpy_rng(seed)
     p = {
         "W_xh": rng.normal(0, scale / np.sqrt(n_in), (n_hidden, n_in)),
         "W_hh": rng.normal(0, scale / np.sqrt(n_hidden), (n_hidden, n_hidden)),
@@ -213,7 +214,7 @@ def random_problem(T: int, *, n_in: int = 1, n_hidden: int = 32, n_out: int = 1,
     T = positive("T", T, integer=True)
     batch_size = positive("batch_size", batch_size, integer=True)
     params = init_params(n_in, n_hidden, n_out, scale=scale, spectral_radius=spectral_radius, seed=seed)
-    rng = np.random.default_rng(seed + 7919)
+    rng = numpy_rng(seed + 7919)
     return params, rng.normal(size=(T, batch_size, n_in)), rng.normal(size=(T, batch_size, n_out))
 
 
@@ -379,7 +380,7 @@ def lag_batch(lag: int, batch_size: int, *, length: int | None = None, seed: int
 
     task = LagTask(lag, length=length)
     u, bits = task.sample(positive("batch_size", batch_size, integer=True),
-                          torch.Generator().manual_seed(seed))
+                          torch_generator(seed))
     u = u.double().numpy()
     target = np.zeros_like(u)
     target[-1] = 2 * bits.double().numpy() - 1                        # y*_T = u_{T-lag}

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 import numpy as np
+from .device import numpy_rng
 
 
 @dataclass
@@ -90,7 +91,7 @@ def compare_functions(user_fn: Callable | None, reference_fn: Callable, cases: S
 
 
 def _cases(make: Callable[[np.random.Generator], tuple], n: int = 5, seed: int = 0) -> list:
-    rng = np.random.default_rng(seed)
+    rng = numpy_rng(seed)
     return [make(rng) for _ in range(n)]
 
 
@@ -294,7 +295,7 @@ class _RNNLoss:
     def __init__(self, seed):
         from . import bptt  # local import: check.py stays light
 
-        rng = np.random.default_rng(seed)
+        rng = numpy_rng(seed)
         self._bptt = bptt
         self.params = bptt.init_params(2, 3, 1, scale=1.2, seed=seed)
         self.u = rng.normal(size=(5, 2, 2))

@@ -33,6 +33,7 @@ import torch
 
 from ._validate import one_of, positive
 from .rnn import ElmanRNN, spectral_radius
+from .device import torch_generator
 
 GUARD_MAX_NORM = 1e10  # the code distrusts float32 gradients with a norm above this
 GUARD_SHRINK = 0.02    # ... and uses dE/dW_hh := 0.02 W_hh instead (a pure shrink)
@@ -206,7 +207,7 @@ def _generator(seed) -> torch.Generator:
         return seed
     if not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer or a torch.Generator, got {seed!r}")
-    return torch.Generator().manual_seed(int(seed))
+    return torch_generator(seed)
 
 
 def pascanu_weights(n_in: int, n_hidden: int, n_out: int, scheme: str, *, seed=0,

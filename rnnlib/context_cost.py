@@ -24,6 +24,7 @@ from torch import nn
 
 from ._validate import one_of, positive
 from .device import best_time
+from .device import torch_generator
 
 __all__ = ["COST_KINDS", "prediction_cost", "WindowMLP", "WindowAttention", "RecurrentPredictor",
            "make_predictor", "measure_prediction", "plot_cost"]
@@ -70,7 +71,7 @@ class _Predictor(nn.Module):
         self.n_in = positive("n_in", n_in, integer=True)
         self.n_hidden = positive("n_hidden", n_hidden, integer=True)
         self.n_out = positive("n_out", n_out, integer=True)
-        self._gen = torch.Generator().manual_seed(positive("seed", seed, integer=True, allow_zero=True))
+        self._gen = torch_generator(positive("seed", seed, integer=True, allow_zero=True))
 
     def _w(self, *shape):
         return nn.Parameter(torch.randn(*shape, generator=self._gen) / math.sqrt(shape[-1]), requires_grad=False)
@@ -189,7 +190,7 @@ def measure_prediction(predictor: _Predictor, *, repeats: int = 20, seed: int = 
     from torch.utils.flop_counter import FlopCounterMode
 
     repeats = positive("repeats", repeats, integer=True)
-    gen = torch.Generator().manual_seed(seed)
+    gen = torch_generator(seed)
     inputs = torch.randn(repeats + 2, 1, predictor.n_in, generator=gen)
     with FlopCounterMode(display=False) as counter:
         predictor.predict(inputs[0])

@@ -2,8 +2,14 @@
 
 ``device()`` picks the fastest backend that is present (CUDA, then Apple's MPS,
 then the CPU). Setting the environment variable ``RNNLIB_DEVICE=cpu`` forces the
-CPU, which is what the book's build and tests do so that results are identical
-on every machine. ``seed_everything`` seeds Python, NumPy and torch in one call.
+CPU. ``seed_everything`` seeds Python, NumPy and torch in one call.
+
+Every seed rnnlib hands out goes through ``shift_seed``: the environment variable
+``RNNLIB_SEED_OFFSET=k`` (default 0) adds k to it. ``torch_generator``, ``numpy_rng`` and
+``manual_seed`` are the three ways the library turns a seed into random numbers, so with k != 0
+every live run in the book draws different numbers. The book's build runs every chapter twice, the
+second time with an offset: a claim that survives it is about the phenomenon, not about one draw.
+Shipped result files are read, never regenerated, so the offset does not touch them.
 ``time_once`` and ``best_time`` time a callable, waiting for a GPU to finish when there is one.
 """
 from __future__ import annotations
@@ -44,21 +50,66 @@ def device(prefer: str | None = None) -> torch.device:
     return torch.device(choice)
 
 
-def seed_everything(seed: int = 0) -> np.random.Generator:
-    """Seed Python's ``random``, NumPy's legacy global state and torch (CPU and CUDA).
+SEED_OFFSET_VAR = "RNNLIB_SEED_OFFSET"
 
-    Returns a fresh ``numpy.random.Generator`` seeded with ``seed``; library
+
+def seed_offset() -> int:
+    """The integer in ``$RNNLIB_SEED_OFFSET`` (0 when unset), added to every seed rnnlib hands out."""
+    raw = os.environ.get(SEED_OFFSET_VAR, "").strip()
+    if raw == "":
+        return 0
+    try:
+        k = int(raw)
+    except ValueError:
+        raise ValueError(f"${SEED_OFFSET_VAR} must be an integer >= 0, got {raw!r}") from None
+    if k < 0:
+        raise ValueError(f"${SEED_OFFSET_VAR} must be an integer >= 0, got {raw!r}")
+    return k
+
+
+def shift_seed(seed) -> int:
+    """``seed + $RNNLIB_SEED_OFFSET``, checked: an integer in [0, 2**63 - 1] after the shift."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise ValueError(f"seed must be an integer >= 0, got {seed!r} ({type(seed).__name__})")
+    s = int(seed) + seed_offset()
+    if not 0 <= s < 2**63:
+        raise ValueError(f"seed must be an integer in [0, 2**63 - 1], got {int(seed)!r}"
+                         + (f" (+ {seed_offset()} from ${SEED_OFFSET_VAR})" if seed_offset() else ""))
+    return s
+
+
+def torch_generator(seed) -> torch.Generator:
+    """A CPU ``torch.Generator`` seeded with ``shift_seed(seed)``."""
+    return torch.Generator().manual_seed(shift_seed(seed))
+
+
+def numpy_rng(seed) -> np.random.Generator:
+    """A ``numpy.random.Generator`` seeded with ``shift_seed(seed)``."""
+    return np.random.default_rng(shift_seed(seed))
+
+
+def manual_seed(seed) -> None:
+    """Seed torch's global generator with ``shift_seed(seed)``.
+
+    Only for torch's own initialisers (``nn.Linear``, ``nn.GRU``), which draw from the global generator.
+    """
+    torch.manual_seed(shift_seed(seed))
+
+
+def seed_everything(seed: int = 0) -> np.random.Generator:
+    """Seed Python's ``random``, NumPy's legacy global state and torch (CPU and CUDA) with ``shift_seed(seed)``.
+
+    Returns a fresh ``numpy.random.Generator`` seeded the same way; library
     functions take such a generator (or an explicit ``seed``) rather than
     relying on global state.
     """
-    if not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    random.seed(int(seed))
-    np.random.seed(int(seed) % 2**32)
-    torch.manual_seed(int(seed))
+    s = shift_seed(seed)
+    random.seed(s)
+    np.random.seed(s % 2**32)
+    torch.manual_seed(s)
     if torch.cuda.is_available():
-        torch.cuda.manual_seed_all(int(seed))
-    return np.random.default_rng(int(seed))
+        torch.cuda.manual_seed_all(s)
+    return np.random.default_rng(s)
 
 
 def time_once(fn, device=None) -> float:

@@ -30,6 +30,7 @@ from .clip import GUARD_MAX_NORM, GUARD_SHRINK, pascanu_weights, INITS
 from .regularizer import BOUND, activation_derivative, omega_grad
 from .rnn import ACTIVATIONS, ElmanRNN
 from .train import _progress_enabled
+from .device import torch_generator
 
 PARAMS = ("W_xh", "W_hh", "b_h", "W_hy", "b_y")
 
@@ -268,8 +269,8 @@ def train_ensemble(ens: ElmanEnsemble, task, methods: list, data_index, *, n_bat
     steps = positive("steps", steps, integer=True)
     dev = device or ens.p["W_hh"].device
     dtype = ens.p["W_hh"].dtype
-    gen = torch.Generator().manual_seed(seed)
-    ev_gen = torch.Generator().manual_seed(seed + 1_000_003)
+    gen = torch_generator(seed)
+    ev_gen = torch_generator(seed + 1_000_003)
     u_ev, t_ev = task.sample(eval_size, ev_gen)
     u_ev, t_ev = u_ev.to(dev, dtype), t_ev.to(dev)
 

@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from .gated_lag import FastRecurrent, _clip
+from .device import torch_generator
 
 __all__ = ["FORGETTING_VARIANTS", "price_of_remembering", "mean_forget_gate"]
 
@@ -39,8 +40,8 @@ def price_of_remembering(*, variants: dict | None = None, seeds=(0, 1), task=Non
     task = task or RecentPastTask(length=50, window=3, event_rate=0.1)
     long_task = RecentPastTask(length=long_length, window=task.window, event_rate=task.event_rate,
                                event_size=task.event_size, signal=task.signal, tolerance=task.tolerance)
-    u_test, y_test = task.sample(500, torch.Generator().manual_seed(10_001))
-    u_long, y_long = long_task.sample(50, torch.Generator().manual_seed(10_002))
+    u_test, y_test = task.sample(500, torch_generator(10_001))
+    u_long, y_long = long_task.sample(50, torch_generator(10_002))
     out = {}
     for label, (kind, kwargs) in (variants or FORGETTING_VARIANTS).items():
         losses, finals, longs, models = [], [], [], []

@@ -41,6 +41,7 @@ import torch
 from torch import nn
 
 from . import _validate
+from .device import manual_seed, torch_generator
 
 __all__ = ["KINDS", "CONTENDERS", "LABELS", "TASK_LABELS", "FastRecurrent", "make_task", "cause_spans",
            "connectivity_profile", "run_point", "run", "marked_steps", "gates_on_marks", "find", "at_cause", "reaches_cause", "summarize",
@@ -81,13 +82,13 @@ class FastRecurrent(nn.Module):
         H = _validate.positive("n_hidden", n_hidden, integer=True)
         n_out = _validate.positive("n_out", n_out, integer=True)
         _validate.positive("seed", seed, integer=True, allow_zero=True)
-        torch.manual_seed(seed)  # torch's modules initialise from the global generator
+        manual_seed(seed)  # torch's modules initialise from the global generator
         if kind == "lstm1997" and dtype != torch.float32:
             raise ValueError(f"dtype must be torch.float32 for kind='lstm1997' (f == 1 exactly), got {dtype}")
         cls = {"tanh": nn.RNN, "orthogonal": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU, "lstm1997": nn.LSTM}[kind]
         self.rnn = cls(n_in, H, dtype=dtype)
         self.head = nn.Linear(H, n_out, dtype=dtype)
-        gen = torch.Generator().manual_seed(seed)
+        gen = torch_generator(seed)
         with torch.no_grad():
             if kind in ("tanh", "orthogonal"):
                 from .orthogonal import random_orthogonal
@@ -180,7 +181,7 @@ def connectivity_profile(model: nn.Module, task, *, n: int = 64, seed: int = 0) 
 
     if isinstance(task, (int, np.integer)):
         task = make_task("lag", int(task))
-    u, _ = task.sample(n, torch.Generator().manual_seed(seed))
+    u, _ = task.sample(n, torch_generator(seed))
     p = next(model.parameters())
     return connectivity(model, u.to(p.device, p.dtype))
 
@@ -316,7 +317,7 @@ def gates_on_marks(model: nn.Module, task: str, length: int, *, n: int = 200, se
     net = model.to_rnnlib() if isinstance(model, FastRecurrent) else model
     if not isinstance(net, (GRU, LSTM)):
         raise ValueError(f"model must be a GRU or an LSTM, got {type(model).__name__}")
-    u, _ = make_task(task, length).sample(n, torch.Generator().manual_seed(seed))
+    u, _ = make_task(task, length).sample(n, torch_generator(seed))
     mark = marked_steps(task, u)
     p = next(net.parameters())
     traj = net.gate_trajectory(u.to(p.device, p.dtype))

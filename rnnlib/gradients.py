@@ -30,6 +30,7 @@ import torch
 
 from ._validate import in_range, one_of, positive
 from .bptt import activation_fn
+from .device import numpy_rng
 
 ACTIVATIONS = ("linear", "tanh", "sigmoid")
 # gamma = sup_x |sigma'(x)|: tanh'(0) = 1, sigmoid'(0) = 1/4, the identity has slope 1 everywhere
@@ -70,7 +71,7 @@ def random_recurrent(n: int, *, spectral_radius: float | None = None, sigma_max:
     n = positive("n", n, integer=True)
     if spectral_radius is not None and sigma_max is not None:
         raise ValueError("give spectral_radius or sigma_max, not both")
-    W = np.random.default_rng(seed).normal(0.0, 1.0 / np.sqrt(n), (n, n))
+    W = numpy_rng(seed).normal(0.0, 1.0 / np.sqrt(n), (n, n))
     if spectral_radius is not None:
         W *= positive("spectral_radius", spectral_radius) / np.max(np.abs(np.linalg.eigvals(W)))
     if sigma_max is not None:
@@ -200,7 +201,7 @@ def nonnormal_recurrent(n: int, *, spectral_radius: float = 0.9, sigma_max: floa
     rho = positive("spectral_radius", spectral_radius)
     if not sigma_max >= rho:
         raise ValueError(f"sigma_max must be >= spectral_radius = {rho}, got {sigma_max!r}")
-    rng = np.random.default_rng(seed)
+    rng = numpy_rng(seed)
     N = np.triu(rng.normal(size=(n, n)), k=1)
     Q, R = np.linalg.qr(rng.normal(size=(n, n)))
     Q = Q * np.sign(np.diag(R))
@@ -293,7 +294,7 @@ def driven_network(spectral_radius: float, activation: str = "tanh", T: int = 10
     from x_0 ~ N(0, 1), with a unit readout direction v (dE_T/dx_T = v). Returns W, x (T + 1, H), v and the
     per-step norms ||dE_T/dx_k|| (k = 0..T). The draws depend on ``seed`` only, so only the scale changes with
     ``spectral_radius``."""
-    rng = np.random.default_rng(seed)
+    rng = numpy_rng(seed)
     x0 = rng.normal(size=H)
     v = rng.normal(size=H)
     v /= np.linalg.norm(v)

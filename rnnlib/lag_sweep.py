@@ -28,6 +28,7 @@ from torch import nn
 from ._validate import positive
 from .rnn import ElmanRNN
 from .tasks import LagTask
+from .device import torch_generator
 
 SETTINGS = dict(hidden=32, steps=1000, lr=1e-2, optimizer="adam", batch_size=32, eval_every=25, eval_size=500,
                 solve_threshold=0.01)
@@ -81,7 +82,7 @@ def cause_gradient(net: ElmanRNN, lag: int, *, n: int = 256, seed: int = 0) -> f
     from .gradients import output_sensitivity
 
     task = LagTask(lag)
-    u, _ = task.sample(n, torch.Generator().manual_seed(seed))
+    u, _ = task.sample(n, torch_generator(seed))
     sens = output_sensitivity(net, u.double())                 # (T + 1, n), row k = state h_k
     return float(np.median(sens[task.length - lag]))           # h after reading the cause u_{T-lag}
 
@@ -99,8 +100,8 @@ def run_point(*, lag: int, seeds=None, settings: dict | None = None, device=None
     cause0 = [cause_gradient(model.member(i), lag) for i in range(len(seeds))]
     opt = (torch.optim.Adam(model.parameters(), lr=cfg["lr"]) if cfg["optimizer"] == "adam"
            else torch.optim.SGD(model.parameters(), lr=cfg["lr"]))
-    gens = [torch.Generator().manual_seed(s) for s in seeds]
-    u_ev, y_ev = _sample(task, [torch.Generator().manual_seed(s + 1_000_003) for s in seeds], cfg["eval_size"])
+    gens = [torch_generator(s) for s in seeds]
+    u_ev, y_ev = _sample(task, [torch_generator(s + 1_000_003) for s in seeds], cfg["eval_size"])
     u_ev, y_ev = u_ev.to(dev), y_ev.to(dev)
     S = len(seeds)
     solved_at = [None] * S

@@ -25,6 +25,7 @@ import torch
 from torch import nn
 
 from . import _validate
+from .device import torch_generator
 
 __all__ = ["LSTMCell", "GRUCell", "LSTM", "GRU", "set_forget_bias"]
 
@@ -43,7 +44,7 @@ def _generator(seed: int | None) -> torch.Generator | None:
     if seed is None:
         return None
     _validate.positive("seed", seed, integer=True, allow_zero=True)
-    return torch.Generator().manual_seed(int(seed))
+    return torch_generator(seed)
 
 
 class _GatedCell(nn.Module):

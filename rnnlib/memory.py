@@ -29,6 +29,7 @@ import numpy as np
 import torch
 
 from . import _validate
+from .device import numpy_rng
 
 __all__ = [
     "mean_square_state", "mean_square_sensitivity", "gamma", "dlambda_dnu", "monte_carlo_moments",
@@ -130,7 +131,7 @@ def monte_carlo_moments(lam, rho: float, *, n_samples: int = 4000, T: int | None
     if T is None:
         T = int(math.ceil(12.0 / (1.0 - np.abs(lam).max()))) + 20  # Gamma(3) tail at 24: < 1e-8
     T = _validate.positive("T", T, integer=True)
-    rng = np.random.default_rng(seed)
+    rng = numpy_rng(seed)
     innov = math.sqrt(max(0.0, 1.0 - rho**2))
     x = rng.standard_normal(n)
     h = np.zeros((lam.size, n))

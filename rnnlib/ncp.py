@@ -31,6 +31,7 @@ import torch.nn.functional as F
 from ._validate import one_of, positive
 from .ltc_fused import fused_states
 from .wiring import FullyConnected, Wiring
+from .device import manual_seed, torch_generator
 
 # uniform initialisation ranges of ncps (the order is the order of the draws)
 INIT_RANGES = {"gleak": (0.001, 1.0), "vleak": (-0.2, 0.2), "cm": (0.4, 0.6), "sigma": (3.0, 8.0),
@@ -69,7 +70,8 @@ class LTC(nn.Module):
 
     Parameters are initialised from the ``ncps`` ranges (:data:`INIT_RANGES`) with a generator seeded by
     ``seed``, drawing in the same order as ncps: ``LTC(n_in, wiring, seed=s)`` equals an ncps LTC built
-    on the same wiring right after ``torch.manual_seed(s)``.
+    on the same wiring right after ``torch.manual_seed(s)`` (with ``$RNNLIB_SEED_OFFSET`` unset; an offset k
+    shifts ``s`` to ``s + k``, as for every seed in rnnlib).
 
     forward(u (T, B, n_in), h0 (B, units) or None, timespans) -> (y, h): y is (T, B, output_dim) for
     ``readout="all"`` or (B, output_dim) for ``"last"``; h is (T + 1, B, units), all states including h0.
@@ -95,7 +97,7 @@ class LTC(nn.Module):
         self.readout = one_of("readout", readout, ("all", "last"))
         self.fast_backward = True   # fused solver with gradients: one autograd node (rnnlib.ltc_fused)
 
-        gen = torch.Generator().manual_seed(int(seed))
+        gen = torch_generator(seed)
         N, S = self.units, n_in
         shapes = {"gleak": (N,), "vleak": (N,), "cm": (N,), "sigma": (N, N), "mu": (N, N), "w": (N, N),
                   "sensory_sigma": (S, N), "sensory_mu": (S, N), "sensory_w": (S, N)}
@@ -326,7 +328,7 @@ def solver_stability(units=(8, 16, 32, 64), unfolds=(1, 3, 6, 12), solvers=SOLVE
     """
     for k in unfolds:
         positive("unfolds", k, integer=True)
-    gen = torch.Generator().manual_seed(seed)
+    gen = torch_generator(seed)
     out = {s: torch.full((len(units), len(unfolds)), float("nan"), dtype=torch.float64) for s in solvers}
     for i, n in enumerate(units):
         u = 2.0 * torch.randint(0, 2, (T, batch, 1), generator=gen).double() - 1
@@ -396,7 +398,7 @@ class CfC(nn.Module):
         self.mode = one_of("mode", mode, ("default", "no_gate", "pure"))
         self.readout = one_of("readout", readout, ("all", "last"))
         with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(int(seed))
+            manual_seed(seed)
             sizes = [n_in + units] + [backbone_units] * backbone_layers
             self.backbone = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
             width = sizes[-1]

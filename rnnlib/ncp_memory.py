@@ -33,6 +33,7 @@ from .ncp import LTC, CfC
 from .rnn import ElmanRNN
 from .tasks import LagTask
 from .wiring import AutoNCP, FullyConnected
+from .device import manual_seed, torch_generator
 
 MODELS = ("ltc-dense", "ltc-ncp", "cfc", "rnn", "lstm")
 LABELS = {"ltc-dense": "LTC (dense)", "ltc-ncp": "LTC (NCP wiring)", "cfc": "CfC", "rnn": "tanh RNN",
@@ -81,7 +82,7 @@ def parameter_count(model: torch.nn.Module) -> int:
 
 def connectivity_profile(model: torch.nn.Module, T: int, *, batch: int = 64, seed: int = 0) -> np.ndarray:
     """||dy_T/du_t|| for t = 1..T (index t-1), averaged over ``batch`` random +-1 sequences, float64 (T,)."""
-    gen = torch.Generator().manual_seed(seed)
+    gen = torch_generator(seed)
     u = 2 * torch.randint(0, 2, (T, batch, 1), generator=gen).float() - 1
     dtype = next(model.parameters()).dtype
     return connectivity(lambda x: model(x)[0], u.to(dtype))
@@ -97,7 +98,7 @@ def run_point(model: str, lag: int, seed: int, *, steps: int = BUDGET["steps"], 
 
     lag = positive("lag", lag, integer=True)
     task = LagTask(lag)
-    torch.manual_seed(seed)                    # nothing should read it; set so a stray global draw is repeatable
+    manual_seed(seed)                    # nothing should read it; set so a stray global draw is repeatable
     net = make_model(model, seed=seed)
     T = task.length
     conn0 = connectivity_profile(net, T, seed=seed)
@@ -130,7 +131,7 @@ def run_recent_point(model: str, seed: int, *, steps: int = RECENT["steps"], dev
     net = net.cpu()
     errors = []
     for length in RECENT["test_lengths"]:
-        u, target = RecentSignTask(window, length).sample(RECENT["test_size"], torch.Generator().manual_seed(4242))
+        u, target = RecentSignTask(window, length).sample(RECENT["test_size"], torch_generator(4242))
         with torch.no_grad():
             y, _ = net(u)
         errors.append(float(((y > 0).float() != target).float().mean()))
@@ -297,7 +298,7 @@ def time_per_step(model: torch.nn.Module, *, T: int = 20, batch: int = 32, n_in:
     A measurement of this machine at this moment, for tables: it is never asserted in tests.
     """
     T = positive("T", T, integer=True)
-    u = torch.randn(T, batch, n_in, generator=torch.Generator().manual_seed(seed))
+    u = torch.randn(T, batch, n_in, generator=torch_generator(seed))
     dtype = next(model.parameters()).dtype
     u = u.to(dtype)
 

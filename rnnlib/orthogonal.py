@@ -25,6 +25,7 @@ import torch
 from torch import nn
 
 from . import _validate
+from .device import torch_generator
 
 __all__ = ["random_orthogonal", "orthogonality_error", "init_recurrent_", "orthogonal_rnn", "irnn",
            "constrain_orthogonal", "jacobian_product_svals"]
@@ -36,7 +37,7 @@ def random_orthogonal(n: int, *, seed: int = 0, dtype=torch.float64) -> torch.Te
     """A Haar-random orthogonal ``(n, n)`` matrix: QR of a Gaussian matrix with the signs of R fixed."""
     n = _validate.positive("n", n, integer=True)
     _validate.positive("seed", seed, integer=True, allow_zero=True)
-    gen = torch.Generator().manual_seed(int(seed))
+    gen = torch_generator(seed)
     a = torch.randn(n, n, generator=gen, dtype=torch.float64)
     q, r = torch.linalg.qr(a)                       # A = QR
     q = q * torch.sign(torch.diagonal(r))           # sign fix makes Q Haar-distributed
@@ -99,7 +100,7 @@ def irnn(n_in: int, n_hidden: int, n_out: int, *, readout: str = "last", input_s
     _validate.positive("input_std", input_std)
     model = ElmanRNN(n_in, n_hidden, n_out, activation="relu", readout=readout, seed=seed)
     init_recurrent_(model, "identity", zero_bias=True)
-    gen = torch.Generator().manual_seed(seed + 1)
+    gen = torch_generator(seed + 1)
     with torch.no_grad():
         model.W_xh.copy_(torch.randn(model.W_xh.shape, generator=gen, dtype=torch.float64) * input_std)
     return model
@@ -146,7 +147,7 @@ def jacobian_product_svals(W: torch.Tensor, T: int, *, activation: str = "linear
     _validate.one_of("activation", activation, _ACTIVATIONS)
     _validate.positive("input_scale", input_scale, allow_zero=True)
     n = W.shape[0]
-    gen = torch.Generator().manual_seed(int(seed))
+    gen = torch_generator(seed)
     h = torch.zeros(n, dtype=torch.float64)
     P = torch.eye(n, dtype=torch.float64)                   # P_0 = I
     s_max, s_min = [1.0], [1.0]

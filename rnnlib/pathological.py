@@ -30,6 +30,7 @@ import torch
 import torch.nn.functional as F
 
 from ._validate import one_of, positive
+from .device import torch_generator
 
 SQUARED_ERROR_TOLERANCE = 0.04  # lastLinear: wrong iff (t - y)^2 > 0.04
 
@@ -305,7 +306,7 @@ def baseline_error(task: PathologicalTask, *, size: int = 10_000, seed: int = 0)
     """Error of the best constant answer, estimated on ``size`` sequences: for the regression tasks the
     mean target (what a network that ignores the inputs learns); for the classification tasks the most
     frequent class."""
-    gen = torch.Generator().manual_seed(seed)
+    gen = torch_generator(seed)
     u, t = task.sample(size, gen)
     if task.kind == "lastLinear":
         y = t.float().mean(0, keepdim=True).expand_as(t)
@@ -324,7 +325,7 @@ def plot_example(task: PathologicalTask, *, seed: int = 0, ax=None):
         fig, ax = fig_axes(1, 1, width=5, height=2.2)
     else:
         fig = ax.figure
-    u, t = task.sample(1, torch.Generator().manual_seed(seed))
+    u, t = task.sample(1, torch_generator(seed))
     x = u[:, 0].T.numpy()
     ax.imshow(x, aspect="auto", cmap="Greys", interpolation="nearest", vmin=0, vmax=1)
     ax.set(xlabel="time step", ylabel="channel")

@@ -39,6 +39,7 @@ import numpy as np
 import torch
 
 from ._validate import in_range, positive
+from .device import numpy_rng
 
 __all__ = ["run_recurrence", "elman_update", "random_weights", "autonomous_map", "trajectory", "map_jacobian",
            "FixedPoint", "fixed_point_iteration", "newton_step", "newton_fixed_point", "find_fixed_points",
@@ -84,7 +85,7 @@ def random_weights(n: int, scale: float, *, seed: int = 0, exact_radius: bool = 
     n = positive("n", n, integer=True)
     positive("scale", scale, allow_zero=True)
     positive("seed", seed, integer=True, allow_zero=True)
-    W = np.random.default_rng(seed).normal(0.0, scale / math.sqrt(n), (n, n))
+    W = numpy_rng(seed).normal(0.0, scale / math.sqrt(n), (n, n))
     if exact_radius and scale > 0:
         W *= scale / np.max(np.abs(np.linalg.eigvals(W)))     # rho(W) = scale
     return W
@@ -218,7 +219,7 @@ def find_fixed_points(W, b=None, *, n_starts: int = 30, spread: float = 1.0, see
     W, b = _check_Wb(W, b)
     n_starts = positive("n_starts", n_starts, integer=True, allow_zero=True)
     positive("spread", spread)
-    rng = np.random.default_rng(seed)
+    rng = numpy_rng(seed)
     all_starts = [np.zeros(W.shape[0])] + [rng.uniform(-spread, spread, W.shape[0]) for _ in range(n_starts)]
     if starts is not None:
         all_starts += list(np.asarray(starts, dtype=float).reshape(-1, W.shape[0]))
@@ -243,7 +244,7 @@ def lyapunov_exponent(W, b, h0, *, steps: int = 1000, burn_in: int = 200, seed: 
     h = np.asarray(h0, dtype=float).copy()
     for _ in range(burn_in):
         h = np.tanh(W @ h + b)
-    v = np.random.default_rng(seed).normal(size=W.shape[0])
+    v = numpy_rng(seed).normal(size=W.shape[0])
     v /= np.linalg.norm(v)
     total = 0.0
     for _ in range(steps):
@@ -294,10 +295,10 @@ def lyapunov_sweep(scales, *, n: int = 100, seeds=(0, 1, 2, 3, 4), bias: float =
     Returns an array (len(seeds), len(scales)); each run starts from a random state of its own."""
     scales = np.asarray(scales, dtype=float)
     out = np.empty((len(seeds), len(scales)))
-    z = np.random.default_rng(7).normal(size=n)
+    z = numpy_rng(7).normal(size=n)
     for i, s in enumerate(seeds):
         W0 = random_weights(n, 1.0, seed=s, exact_radius=True)
-        h0 = np.random.default_rng(1000 + s).uniform(-1, 1, n)
+        h0 = numpy_rng(1000 + s).uniform(-1, 1, n)
         for j, g in enumerate(scales):
             out[i, j] = lyapunov_exponent(g * W0, bias * z, h0, steps=steps, burn_in=burn_in, seed=s)
     return out
@@ -393,7 +394,7 @@ def plot_dynamics(W, b=None, *, n_starts: int = 5, steps: int = 100, seed: int =
 
     W, b = _check_Wb(W, b)
     n_starts = positive("n_starts", n_starts, integer=True)
-    rng = np.random.default_rng(seed)
+    rng = numpy_rng(seed)
     h0 = rng.uniform(-1, 1, (n_starts, W.shape[0]))
     hs = trajectory(W, b, h0, steps)                                   # (steps + 1, n_starts, n)
     P = leading_plane(W) if plane is None else np.asarray(plane, dtype=float)
@@ -487,7 +488,7 @@ def plot_regimes(W, scales, b=None, *, steps: int = 80, n_units: int = 3, seed: 
     import matplotlib.pyplot as plt
 
     W, b = _check_Wb(W, b)
-    h0 = np.random.default_rng(seed).uniform(-1, 1, W.shape[0])
+    h0 = numpy_rng(seed).uniform(-1, 1, W.shape[0])
     fig, axes = plt.subplots(1, len(scales), figsize=(2.4 * len(scales) + 0.4, 2.4), sharey=True,
                              layout="constrained")
     for ax, g in zip(np.atleast_1d(axes), scales):

@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from ._validate import one_of, positive
+from .device import torch_generator
 
 ACTIVATIONS = {
     "tanh": torch.tanh,
@@ -40,7 +41,7 @@ class ElmanRNN(nn.Module):
         n_out = positive("n_out", n_out, integer=True)
         self.activation = one_of("activation", activation, ACTIVATIONS)
         self.readout = one_of("readout", readout, ("last", "all"))
-        gen = torch.Generator().manual_seed(seed) if seed is not None else None
+        gen = torch_generator(seed) if seed is not None else None
         # Default scale 1/sqrt(fan_in): the usual choice, and the one torch.nn.RNN uses (as a uniform bound).
         s_in = init_scale if init_scale is not None else 1.0 / np.sqrt(n_in)
         s_h = init_scale if init_scale is not None else 1.0 / np.sqrt(n_hidden)

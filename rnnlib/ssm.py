@@ -30,6 +30,7 @@ import torch
 from torch import nn
 
 from . import _validate
+from .device import manual_seed, torch_generator
 
 __all__ = [
     "scan_combine", "linear_recurrence_loop", "linear_recurrence_scan", "linear_recurrence_conv",
@@ -218,7 +219,7 @@ class LRU(nn.Module):
         self.parametrization = _validate.one_of("parametrization", parametrization, ("exp", "real_imag"))
         self.gamma_mode = _validate.one_of("gamma", gamma, ("learned", "none"))
         self.method = _validate.one_of("method", method, METHODS)
-        g = torch.Generator().manual_seed(int(seed))
+        g = torch_generator(seed)
         nu_log, theta_log = ring_init(d_hidden, r_min=r_min, r_max=r_max, max_phase=max_phase, generator=g)
         if parametrization == "exp":
             self.nu_log = nn.Parameter(nu_log.to(dtype))
@@ -298,7 +299,7 @@ class SequenceLayer(nn.Module):
         super().__init__()
         self.cell = _validate.one_of("cell", cell, ("complex", "lru", "gru"))
         _validate.one_of("norm", norm, ("none", "layer"))
-        g = torch.Generator().manual_seed(int(seed))
+        g = torch_generator(seed)
         self.norm = nn.LayerNorm(d_model) if norm == "layer" else nn.Identity()
         r_min, r_max = nu_range
         if cell == "gru":
@@ -339,11 +340,11 @@ def signal_propagation(cell: str, memory: float, *, norm: str = "none", n_layers
     if memory < 1:
         raise ValueError(f"memory must be >= 1 (a time constant in steps), got {memory}")
     _validate.in_range("rho", rho, 0.0, 1.0, inclusive=(True, False))
-    torch.manual_seed(seed)  # nn.Linear / nn.GRU default initialisers draw from torch's global generator
+    manual_seed(seed)  # nn.Linear / nn.GRU default initialisers draw from torch's global generator
     nu_range = (1 - 1 / memory, 1 - 1 / (2 * memory))
     enc, dec = nn.Linear(d_model, d_model), nn.Linear(d_model, d_model)
     layers = nn.ModuleList([SequenceLayer(d_model, cell, nu_range, norm=norm, seed=seed + 1 + i) for i in range(n_layers)])
-    g = torch.Generator().manual_seed(seed)
+    g = torch_generator(seed)
     u = torch.empty(T, batch_size, d_model)
     u[0] = torch.randn(batch_size, d_model, generator=g)
     for t in range(1, T):  # AR(1): unit variance, autocorrelation rho^|dt|

@@ -26,6 +26,7 @@ from torch import nn
 
 from . import _validate
 from .ssm import LRU, recurrence_kernel
+from .device import numpy_rng, torch_generator
 
 __all__ = [
     "LinearSystem", "remap_eigenvalues", "make_teacher", "make_small_teacher", "dense_kernel", "causal_conv", "expected_loss",
@@ -69,7 +70,7 @@ def make_teacher(nu0: float, *, d_hidden: int = 10, max_phase: float = math.pi, 
     B ~ N(0, 1), C ~ N(0, 1/d), D ~ N(0, 1)."""
     _validate.in_range("nu0", nu0, 0.0, 1.0, inclusive=(True, False))
     d = _validate.positive("d_hidden", d_hidden, integer=True)
-    rng = np.random.default_rng(seed)
+    rng = numpy_rng(seed)
     A = remap_eigenvalues(rng.standard_normal((d, d)) / math.sqrt(d), min_nu=nu0, max_phase=max_phase)
     B = rng.standard_normal((d, 1))
     C = rng.standard_normal((1, d)) / math.sqrt(d)
@@ -83,7 +84,7 @@ def make_small_teacher(*, d_hidden: int = 4, seed: int = 0) -> LinearSystem:
     d = _validate.positive("d_hidden", d_hidden, integer=True)
     if d % 2:
         raise ValueError(f"d_hidden must be even (conjugate pairs), got {d}")
-    rng = np.random.default_rng(seed)
+    rng = numpy_rng(seed)
     blocks = np.zeros((d, d))
     for k in range(d // 2):
         r, phi = 0.99 + 0.003 * rng.uniform(), 2 * math.pi * rng.uniform()
@@ -143,7 +144,7 @@ class DenseLinearRNN(nn.Module):
                  dtype=torch.float32):
         super().__init__()
         d = _validate.positive("d_hidden", d_hidden, integer=True)
-        rng = np.random.default_rng(seed)
+        rng = numpy_rng(seed)
         A = remap_eigenvalues(rng.standard_normal((d, d)) / math.sqrt(d), min_nu=min_nu, max_phase=max_phase)
         self.A = nn.Parameter(torch.as_tensor(A, dtype=dtype))
         self.B = nn.Parameter(torch.as_tensor(rng.standard_normal((d, 1)), dtype=dtype))
@@ -203,7 +204,7 @@ def train_students(kind: str, nu0: float, lrs, seeds, *, steps: int = 1000, T: i
     models = [_KernelOf(make_student(kind, nu0, d_hidden=d_hidden, seed=s, dtype=dtype)) for _, s in runs]
     params = {k: v.detach().clone() for k, v in torch.func.stack_module_state(models)[0].items()}  # name -> (R, ...)
     kernels = torch.func.vmap(lambda p: torch.func.functional_call(models[0], p, (T,)))
-    gens = {s: torch.Generator().manual_seed(1 + s) for s in seeds}
+    gens = {s: torch_generator(1 + s) for s in seeds}
     slot = [list(seeds).index(s) for _, s in runs]
     lr0 = torch.tensor([lr for lr, _ in runs], dtype=dtype)
     m = {k: torch.zeros_like(v) for k, v in params.items()}
@@ -339,7 +340,7 @@ def hessian_at_teacher(teacher: LinearSystem, kind: str, *, T: int = 300, batch_
     sizes = [int(np.prod(s)) for s in shapes]
     flat0 = torch.cat([v.reshape(-1) for v in p0.values()])
     groups = [n for n, k in zip(names, sizes) for _ in range(k)]
-    x = torch.randn(T, batch_size, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+    x = torch.randn(T, batch_size, generator=torch_generator(seed), dtype=torch.float64)
     y_star = causal_conv(teacher.kernel(T), x)
 
     def loss(flat):

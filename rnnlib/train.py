@@ -19,6 +19,7 @@ from tqdm.auto import tqdm
 
 from ._validate import in_range, one_of, positive
 from .device import device as default_device
+from .device import torch_generator
 
 
 @dataclass
@@ -70,7 +71,7 @@ def _progress_enabled(progress: bool | None) -> bool:
 def evaluate(model, task, *, size: int = 1000, seed: int = 12345, device=None) -> float:
     """Error of ``model`` on ``size`` fresh sequences drawn with ``seed``."""
     dev = device or next(model.parameters()).device
-    gen = torch.Generator().manual_seed(seed)
+    gen = torch_generator(seed)
     with torch.no_grad():
         u, target = task.sample(size, gen)
         y, _ = model(u.to(dev, next(model.parameters()).dtype))
@@ -111,7 +112,7 @@ def train(model: torch.nn.Module, task, *, steps: int = 1000, lr: float = 0.01,
     dtype = next(model.parameters()).dtype
     opt = (torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum) if optimizer == "sgd"
            else torch.optim.Adam(model.parameters(), lr=lr))
-    gen = torch.Generator().manual_seed(seed)
+    gen = torch_generator(seed)
     res = TrainResult()
     t0 = time.perf_counter()
     bar = tqdm(range(1, steps + 1), disable=not _progress_enabled(progress), leave=False,

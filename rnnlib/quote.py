@@ -1,0 +1,44 @@
+"""Quote a live run's numbers in the prose: a thin wrapper over myst-nb's ``glue``.
+
+A sentence such as "solved after {glue:text}`solved_at` updates" must always quote the run printed
+beside it, on whatever machine, thread count or seed offset the page was built. ``quote`` stores the
+value's text in the cell's output under ``name``; the markdown inserts it with ``{glue:text}`name```.
+The assert next to it checks the robust claim the sentence makes (an order, a margin, k of n seeds).
+
+Where myst-nb is not installed (Colab, a reader's own environment) ``quote`` stores nothing; the
+value is still returned, so the cell runs the same.
+"""
+from __future__ import annotations
+
+__all__ = ["quote"]
+
+
+class _Text:
+    """An object whose plain-text display is exactly ``text`` (a str would be shown with quotes)."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def quote(name: str, value, fmt: str | None = None):
+    """Glue ``format(value, fmt)`` (or ``str(value)``) under ``name`` without displaying it; return ``value``.
+
+    ``fmt`` is a format spec such as ``".2f"``, ``".1e"``, ``".0%"`` or ``","``.
+    """
+    if not isinstance(name, str) or not name.isidentifier():
+        raise ValueError(f"name must be a Python-identifier-like string, got {name!r}")
+    if fmt is not None and not isinstance(fmt, str):
+        raise ValueError(f"fmt must be a format spec string such as '.2f' or None, got {fmt!r}")
+    try:
+        text = format(value, fmt) if fmt else str(value)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"fmt {fmt!r} cannot format {value!r} ({type(value).__name__}): {exc}") from None
+    try:
+        from myst_nb import glue
+    except ImportError:   # no myst-nb: nothing to glue into, the value is still returned
+        return value
+    glue(name, _Text(text), display=False)
+    return value
