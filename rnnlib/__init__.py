@@ -10,7 +10,7 @@ Every chapter imports it. Modules are named after the math they implement:
 * ``plots``       the book's figure style and shared figure helpers
 * ``widgets``     interactive experiments: a live ipywidgets control, and a static scrubber for the website
 * ``check``       exercise checkers with friendly feedback
-* ``experiments`` the command line for the sweeps whose small results ship in ``book/data``
+* ``experiments`` the command line for the sweeps whose small results ship in ``rnnlib/data``
 
 Chapter modules (import them as ``rnnlib.<name>``; they load on first use):
 

@@ -415,3 +415,66 @@ def train_lag(lag: int, *, truncate: int | None = None, length: int | None = Non
             rec_steps.append(step)
             errors.append(float(np.mean(np.sign(y) != t_ev[-1])))
     return {"steps": np.array(rec_steps), "error": np.array(errors), "loss": np.array(losses), "params": params}
+
+
+def train_lag_seeds(lag: int, seeds, *, truncate: int | None = None, length: int | None = None,
+                    n_hidden: int = 16, steps: int = 1000, lr: float = 0.1, batch_size: int = 20,
+                    spectral_radius: float = 0.9, eval_every: int = 100, eval_size: int = 500) -> dict:
+    """:func:`train_lag` for several seeds at once: the same experiment, one run per seed, stacked.
+
+    Seed s starts from ``init_params(..., seed=s)`` and sees exactly the batches and evaluation sequences of
+    ``train_lag(..., seed=s)``; the weights carry a leading seed axis, so each numpy product advances every
+    run. The runs stay independent (each seed's gradient is its own loss's), and the arithmetic is the same
+    up to the order of floating-point sums, so a seed's run agrees with ``train_lag`` until training
+    amplifies that rounding. Returns {"seeds": (S,), "steps": (n,), "error": (S, n), "loss": (S, steps)}.
+    """
+    seeds = [int(positive("seed", s, integer=True, allow_zero=True)) for s in seeds]
+    if not seeds:
+        raise ValueError("seeds must be a non-empty list of integers >= 0")
+    steps = positive("steps", steps, integer=True)
+    positive("lr", lr)
+    eval_every = positive("eval_every", eval_every, integer=True)
+    if truncate is not None:
+        truncate = positive("truncate", truncate, integer=True, allow_zero=True)
+    inits = [init_params(1, n_hidden, 1, spectral_radius=spectral_radius, seed=s) for s in seeds]
+    p = {name: np.stack([q[name] for q in inits]) for name in NAMES}        # (S, ...) per parameter
+    evals = [lag_batch(lag, eval_size, length=length, seed=10_000_019 + s) for s in seeds]
+    u_ev, t_ev = np.stack([e[0] for e in evals], 1), np.stack([e[1] for e in evals], 1)   # (T, S, B, 1)
+
+    def run(u):                                                             # u (T, S, B, 1)
+        T = u.shape[0]
+        h = np.zeros((T + 1,) + u.shape[1:3] + (n_hidden,))
+        for t in range(T):
+            a = h[t] @ p["W_hh"].transpose(0, 2, 1) + u[t] @ p["W_xh"].transpose(0, 2, 1) + p["b_h"][:, None]
+            h[t + 1] = np.tanh(a)                                           # h_t = tanh(W_hh h_{t-1} + W_xh u_t + b)
+        return h
+
+    rec_steps, errors, losses = [], [], []
+    for step in range(1, steps + 1):
+        batches = [lag_batch(lag, batch_size, length=length, seed=s * 1_000_003 + step) for s in seeds]
+        u, target = np.stack([b[0] for b in batches], 1), np.stack([b[1] for b in batches], 1)
+        h = run(u)
+        T, B = u.shape[0], u.shape[2]
+        y = h[-1] @ p["W_hy"].transpose(0, 2, 1) + p["b_y"][:, None]       # only the last step is scored
+        dy = (y - target[-1]) / B                                           # dE/dy_T, (S, B, 1)
+        losses.append(0.5 * np.sum((y - target[-1]) ** 2, axis=(1, 2)) / B)
+        ds = 1.0 - h[1:] ** 2                                               # tanh'(a_t) = 1 - h_t^2
+        delta = np.zeros_like(h[1:])                                        # dE/da_t, (T, S, B, H)
+        d = (dy @ p["W_hy"]) * ds[T - 1]
+        delta[T - 1] = d
+        for k in range(T - 2, (-1 if truncate is None else max(T - 1 - truncate, 0) - 1), -1):
+            d = (d @ p["W_hh"]) * ds[k]                                     # delta_k = (W_hh^T delta_{k+1}) * tanh'
+            delta[k] = d
+        S, H = len(seeds), n_hidden
+        dT = delta.transpose(1, 3, 0, 2).reshape(S, H, T * B)             # delta_t^T, all (t, b) side by side
+        grads = {"W_hh": dT @ h[:-1].transpose(1, 0, 2, 3).reshape(S, T * B, H),   # sum_t delta_t h_{t-1}^T
+                 "W_xh": dT @ u.transpose(1, 0, 2, 3).reshape(S, T * B, 1),         # sum_t delta_t u_t^T
+                 "b_h": delta.sum((0, 2)), "W_hy": dy.transpose(0, 2, 1) @ h[-1], "b_y": dy.sum(1)}
+        for name in NAMES:
+            p[name] -= lr * grads[name]                                     # theta <- theta - lr dE/dtheta
+        if step % eval_every == 0 or step == steps:
+            y_ev = run(u_ev)[-1] @ p["W_hy"].transpose(0, 2, 1) + p["b_y"][:, None]
+            rec_steps.append(step)
+            errors.append(np.mean(np.sign(y_ev) != t_ev[-1], axis=(1, 2)))
+    return {"seeds": np.array(seeds), "steps": np.array(rec_steps), "error": np.array(errors).T,
+            "loss": np.array(losses).T}

@@ -99,10 +99,10 @@ class ElmanEnsemble:
         return self.p["W_hh"].shape[0]
 
     def member(self, i: int, dtype=None) -> ElmanRNN:
-        """Member ``i`` as an ``ElmanRNN``."""
+        """Member ``i`` as an ``ElmanRNN``, on the ensemble's device."""
         W = self.p["W_hh"][i]
         m = ElmanRNN(self.p["W_xh"].shape[2], W.shape[0], self.p["W_hy"].shape[1], activation=self.activation,
-                     readout=self.readout, dtype=dtype or W.dtype)
+                     readout=self.readout, dtype=dtype or W.dtype).to(W.device)
         with torch.no_grad():
             for k in PARAMS:
                 getattr(m, k).copy_(self.p[k][i])
@@ -262,12 +262,17 @@ def train_ensemble(ens: ElmanEnsemble, task, methods: list, data_index, *, n_bat
     at or under 5 % error on the full ``eval_size`` set; at or below ``solve_threshold`` there it is solved.
     A NaN/inf loss or gradient ends a member without clipping (plain MSGD: "diverged"); members with
     clipping use the authors' guard (dE/dW_hh := 0.02 W_hh, the rest 0) when the norm is not finite or > 1e10.
+    Computes on the ensemble's device, or on ``device`` when given (the weights are moved there first).
     """
     M = ens.size
     if len(methods) != M or len(data_index) != M:
         raise ValueError(f"methods and data_index must have one entry per member ({M})")
     steps = positive("steps", steps, integer=True)
-    dev = device or ens.p["W_hh"].device
+    if device is None:
+        dev = ens.p["W_hh"].device
+    else:
+        dev = torch.device(device)
+        ens = ElmanEnsemble({k: v.to(dev) for k, v in ens.p.items()}, activation=ens.activation, readout=ens.readout)
     dtype = ens.p["W_hh"].dtype
     gen = torch_generator(seed)
     ev_gen = torch_generator(seed + 1_000_003)

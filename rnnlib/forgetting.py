@@ -68,4 +68,5 @@ def mean_forget_gate(model: nn.Module, u: torch.Tensor) -> float:
     net = model.to_rnnlib() if isinstance(model, FastRecurrent) else model
     if not isinstance(net, LSTM):
         raise ValueError(f"model must be an LSTM (rnnlib LSTM or FastRecurrent of kind 'lstm'), got {type(model).__name__}")
-    return float(net.gate_trajectory(u)["f"].mean())
+    p = next(net.parameters())
+    return float(net.gate_trajectory(u.to(p.device, p.dtype))["f"].mean())

@@ -7,7 +7,7 @@ report the bit seen ``lag`` steps ago) and two of Pascanu et al.'s problems from
 the same budget: number of updates, optimiser, learning rate, batch size, clipping threshold, hidden size.
 Each run records whether and when it solved the task, and how far back the model looks before and after
 training (``connectivity_profile``). ``python -m rnnlib.experiments gated-lag`` regenerates
-``book/data/gated_lag.json``, spreading the runs over the CPU cores; ``run_point`` recomputes one run
+``rnnlib/data/gated_lag.json``, spreading the runs over the CPU cores; ``run_point`` recomputes one run
 (``tests/test_experiments_gated.py`` checks the shipped file with it). ``summarize``, ``success_table``,
 ``plot_success``, ``find`` and ``plot_lookback`` read the shipped file. ``rnnlib.forgetting`` uses the same
 models for the price of remembering.
@@ -126,9 +126,9 @@ class FastRecurrent(nn.Module):
 
             full = LSTM.from_torch(self.rnn, self.head, readout=self.readout)
             old = LSTM(full.cell.n_in, full.cell.n_hidden, self.head.out_features, readout=self.readout,
-                       forget_gate=False, dtype=self.head.weight.dtype)
+                       forget_gate=False, dtype=self.head.weight.dtype).to(self.head.weight.device)
             old.load_state_dict({k: v for k, v in full.state_dict().items() if not k.endswith("f")})
-            return old.to(self.head.weight.device)
+            return old
         from .rnn import ElmanRNN
 
         r = self.rnn
@@ -290,7 +290,7 @@ def run(out_dir: Path | None = None, *, quick: bool = False, device=None, progre
     bar.close()
     results = [done[c] for c in cells]
     worker_cpu = sum(r["cpu_seconds"] for r in results)
-    payload = {"meta": metadata(sweep="gated-lag", quick=quick, seconds=round(time.perf_counter() - t0, 1),
+    payload = {"meta": metadata(device=dev, sweep="gated-lag", quick=quick, seconds=round(time.perf_counter() - t0, 1),
                                 cpu_seconds=round(time.process_time() - cpu0 + (worker_cpu if workers > 1 else 0), 1),
                                 workers=workers, threads_per_worker=1),
                "settings": SETTINGS, "grid": {**grid, "models": list(CONTENDERS)},

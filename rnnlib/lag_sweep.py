@@ -12,7 +12,7 @@ Speed: the seeds of one lag are *one* batched model, :class:`SeedBatchedElman`, 
 a leading seed axis, so one ``bmm`` per time step advances every seed. The seeds stay independent:
 the loss is a sum over seeds, so each seed's parameters get exactly their own gradient, and Adam
 acts element-wise. Each seed draws its own data from its own generator. ``run_point(lag=...)``
-recomputes one lag (all seeds); ``python -m rnnlib.experiments lag`` regenerates ``book/data/lag.json``
+recomputes one lag (all seeds); ``python -m rnnlib.experiments lag`` regenerates ``rnnlib/data/lag.json``
 on ``rnnlib.device()`` (a GPU when present).
 """
 from __future__ import annotations
@@ -141,13 +141,15 @@ def run(out_dir: Path | None = None, *, quick: bool = False, device=None, progre
     """The whole grid; writes ``<out_dir>/lag.json`` (``lag_quick.json`` with ``quick``) and returns its path."""
     from tqdm.auto import tqdm
 
+    from .device import device as default_device
     from .experiments import DATA_DIR, metadata, write_json
 
     grid = QUICK_GRID if quick else GRID
+    dev = torch.device(device) if device is not None else default_device()
     t0 = time.perf_counter()
-    points = [run_point(lag=lag, seeds=grid["seeds"], device=device)
+    points = [run_point(lag=lag, seeds=grid["seeds"], device=dev)
               for lag in tqdm(grid["lags"], disable=not progress, desc="lag")]
-    payload = {"meta": metadata(sweep="lag", quick=quick, seconds=round(time.perf_counter() - t0, 1),
+    payload = {"meta": metadata(device=dev, sweep="lag", quick=quick, seconds=round(time.perf_counter() - t0, 1),
                                 threads=torch.get_num_threads()),
                "settings": SETTINGS, "grid": grid, "points": points}
     return write_json(Path(out_dir or DATA_DIR) / ("lag_quick.json" if quick else "lag.json"), payload)

@@ -137,13 +137,13 @@ class LSTMCell(_GatedCell):
         ``weight_hh`` (4H, H) and keeps two biases that add up: ``b_k = b_ik + b_hk``.
         """
         w_ih, w_hh, b_ih, b_hh = _torch_weights(module, layer, "LSTM", n_chunks=4)
-        cell = cls(w_ih.shape[1], w_hh.shape[1], dtype=w_ih.dtype)
+        cell = cls(w_ih.shape[1], w_hh.shape[1], dtype=w_ih.dtype).to(w_ih.device)   # the module's device
         with torch.no_grad():
             for k, gate in enumerate(_LSTM_GATES):
                 getattr(cell, f"W_x{gate}").copy_(w_ih.chunk(4)[k])
                 getattr(cell, f"W_h{gate}").copy_(w_hh.chunk(4)[k])
                 getattr(cell, f"b_{gate}").copy_(b_ih.chunk(4)[k] + b_hh.chunk(4)[k])
-        return cell.to(w_ih.device)
+        return cell
 
 
 class GRUCell(_GatedCell):
@@ -181,7 +181,7 @@ class GRUCell(_GatedCell):
         Gates (r, z, n) are stacked along the first axis of ``weight_ih`` (3H, I) / ``weight_hh`` (3H, H).
         """
         w_ih, w_hh, b_ih, b_hh = _torch_weights(module, layer, "GRU", n_chunks=3)
-        cell = cls(w_ih.shape[1], w_hh.shape[1], dtype=w_ih.dtype)
+        cell = cls(w_ih.shape[1], w_hh.shape[1], dtype=w_ih.dtype).to(w_ih.device)   # the module's device
         with torch.no_grad():
             for k, gate in enumerate(_GRU_GATES):
                 getattr(cell, f"W_x{gate}").copy_(w_ih.chunk(3)[k])
@@ -190,7 +190,7 @@ class GRUCell(_GatedCell):
             cell.b_z.copy_(b_ih.chunk(3)[1] + b_hh.chunk(3)[1])
             cell.b_n.copy_(b_ih.chunk(3)[2])
             cell.b_hn.copy_(b_hh.chunk(3)[2])
-        return cell.to(w_ih.device)
+        return cell
 
 
 def _torch_weights(module: nn.Module, layer: int, kind: str, n_chunks: int):
@@ -337,11 +337,12 @@ def _wrap(cls, cell, head: nn.Linear | None, readout: str):
     model.cell = cell
     model._setup_readout(None if head is None else head.out_features, readout, cell.W_xo.dtype
                          if isinstance(cell, LSTMCell) else cell.W_xn.dtype)
+    model.to(next(cell.parameters()).device)                 # the read-out joins the cell before it is loaded
     if head is not None:
         with torch.no_grad():
             model.W_hy.copy_(head.weight)
             model.b_y.copy_(head.bias if head.bias is not None else torch.zeros_like(model.b_y))
-    return model.to(next(cell.parameters()).device)
+    return model
 
 
 def set_forget_bias(model: nn.Module, value: float) -> nn.Module:

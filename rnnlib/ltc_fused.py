@@ -101,3 +101,69 @@ def fused_states(v0, c, n, d, W0, W1, S, M, K: int) -> torch.Tensor:
     Differentiable once (no double backward).
     """
     return _FusedLTC.apply(v0, c, n, d, W0, W1, S, M, K)
+
+
+# --- what a step costs, counted rather than timed ------------------------------------------------------
+# Wall-clock time depends on the machine, its load and its kernels; the two counts below do not. They are
+# what the chapter asserts where it prints times: the arithmetic a forward pass does, and the number of
+# operations autograd records (each one is a node that the backward pass has to visit).
+
+_MATMULS = ("mm", "addmm", "bmm", "baddbmm")
+_FREE = ("view", "_unsafe_view", "reshape", "expand", "unsqueeze", "squeeze", "t", "transpose", "permute",
+         "slice", "select", "as_strided", "alias", "detach", "clone", "lift_fresh", "empty", "zeros", "ones",
+         "new_zeros", "new_empty", "full", "_to_copy", "copy_", "stack", "cat", "unbind", "split",
+         "split_with_sizes", "contiguous", "expand_as", "view_as", "is_nonzero", "item", "_local_scalar_dense")
+
+
+def operation_count(fn) -> dict:
+    """Count the arithmetic of one call ``fn()``, at the level of torch's operators (no timing).
+
+    Every multiply-add of a matrix product (``mm``, ``addmm``, ``bmm``, ``baddbmm``: M x K x N each) is
+    one operation; every other arithmetic operator counts one operation per element of its largest
+    operand or result (so a sum over an (N, N) tensor counts N^2). Views, copies, stacking and
+    allocation are free. Returns ``{"macs": ..., "elementwise": ..., "total": ..., "by_op": {name: ops}}``.
+    The count is the same on every machine, thread count and CPU kernel set.
+    """
+    from torch.utils._python_dispatch import TorchDispatchMode
+    from torch.utils._pytree import tree_flatten
+
+    by_op: dict = {}
+
+    class _Count(TorchDispatchMode):
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            out = func(*args, **(kwargs or {}))
+            name = func.overloadpacket.__name__
+            if name in _FREE:
+                return out
+            tensors = [x for x in tree_flatten((args, kwargs or {}, out))[0] if isinstance(x, torch.Tensor)]
+            if name in _MATMULS:
+                a, b = (args[1], args[2]) if name in ("addmm", "baddbmm") else (args[0], args[1])
+                ops = a.numel() * b.shape[-1]                       # (..., M, K) @ (..., K, N): M K N
+            else:
+                ops = max((x.numel() for x in tensors), default=0)
+            by_op[name] = by_op.get(name, 0) + ops
+            return out
+
+    with _Count():
+        fn()
+    macs = sum(v for k, v in by_op.items() if k in _MATMULS)
+    total = sum(by_op.values())
+    return {"macs": macs, "elementwise": total - macs, "total": total, "by_op": by_op}
+
+
+def autograd_nodes(output: torch.Tensor) -> int:
+    """The number of distinct nodes autograd recorded to compute ``output`` (its backward graph).
+
+    Each node is visited once by the backward pass; where the arithmetic is small, their number, not the
+    arithmetic, sets the time. Leaf-gradient accumulators are counted too.
+    """
+    if output.grad_fn is None:
+        return 0
+    seen, stack = set(), [output.grad_fn]
+    while stack:
+        node = stack.pop()
+        if node is None or node in seen:
+            continue
+        seen.add(node)
+        stack.extend(nxt for nxt, _ in node.next_functions)
+    return len(seen)

@@ -50,8 +50,9 @@ def fused_step(v, dt, cm, g_leak, v_leak, g, E):
 
         v' = (C/dt v + g_leak v_leak + sum_k g_k E_k) / (C/dt + g_leak + sum_k g_k).
     """
-    g = torch.as_tensor(g, dtype=torch.float64) if not torch.is_tensor(g) else g
-    E = torch.as_tensor(E, dtype=g.dtype) if not torch.is_tensor(E) else E
+    dev = v.device if torch.is_tensor(v) else None        # numbers given as lists follow the state's device
+    g = torch.as_tensor(g, dtype=torch.float64, device=dev) if not torch.is_tensor(g) else g
+    E = torch.as_tensor(E, dtype=g.dtype, device=g.device) if not torch.is_tensor(E) else E
     cm_t = cm / dt
     return (cm_t * v + g_leak * v_leak + (g * E).sum(-1)) / (cm_t + g_leak + g.sum(-1))
 
@@ -121,7 +122,8 @@ class LTC(nn.Module):
     # --- loading ncps -------------------------------------------------------------------------------
     @classmethod
     def from_ncps(cls, model, **kwargs) -> "LTC":
-        """An LTC with the wiring, settings and weights of an ``ncps.torch.LTC`` (or ``LTCCell``) ``model``."""
+        """An LTC with the wiring, settings and weights of an ``ncps.torch.LTC`` (or ``LTCCell``) ``model``,
+        on the model's device and with its dtype."""
         cell = getattr(model, "rnn_cell", model)
         sd = {k: v.detach().clone() for k, v in cell.state_dict().items()}
         wiring = Wiring.from_adjacency(cell._wiring.adjacency_matrix, cell._wiring.sensory_adjacency_matrix,
@@ -132,8 +134,10 @@ class LTC(nn.Module):
                         output_mapping=cell._output_mapping if cell._output_mapping in ("affine", "linear") else "none")
         settings.update(kwargs)
         ltc = cls(wiring.input_dim, wiring, **settings)
+        first = next(iter(sd.values()))
+        ltc.to(device=first.device, dtype=first.dtype)         # before loading: the copy stays on that device
         ltc.load_ncps_state_dict(sd)
-        return ltc.to(next(iter(sd.values())).dtype)
+        return ltc
 
     def load_ncps_state_dict(self, state_dict: dict) -> None:
         """Load an ``ncps`` LTC/LTCCell state dict (keys with or without the ``rnn_cell.`` prefix)."""
@@ -227,12 +231,14 @@ class LTC(nn.Module):
             return float(((c["gleak"] + c["w"].sum(0) + c["sensory_w"].sum(0)) / c["cm"]).max())
 
     def with_solver(self, solver: str, ode_unfolds: int) -> "LTC":
-        """A copy with the same wiring and weights that integrates with another solver or number of sub-steps."""
+        """A copy with the same wiring and weights that integrates with another solver or number of sub-steps,
+        on this model's device and with its dtype."""
         twin = LTC(self.n_in, self.wiring, ode_unfolds=ode_unfolds, solver=solver, epsilon=self.epsilon,
                    implicit_constraints=self.implicit_constraints, input_mapping=self.input_mapping,
                    output_mapping=self.output_mapping, readout=self.readout)
+        twin.to(device=self.w.device, dtype=self.w.dtype)      # before loading: the copy stays on that device
         twin.load_state_dict(self.state_dict())
-        return twin.to(self.w.dtype)
+        return twin
 
     def map_outputs(self, v: torch.Tensor) -> torch.Tensor:
         y = v[..., : self.n_out]
@@ -438,8 +444,10 @@ class CfC(nn.Module):
                 _, index, what = key.split(".")
                 key = f"backbone.{int(index) // 2}.{what}"   # ncps interleaves Linear and activation
             sd[key] = value.detach().clone()
+        first = next(iter(sd.values()))
+        cfc.to(device=first.device, dtype=first.dtype)         # before loading: the copy stays on that device
         cfc.load_state_dict(sd)
-        return cfc.to(next(iter(sd.values())).dtype)
+        return cfc
 
     def step(self, h: torch.Tensor, u_t: torch.Tensor, ts) -> torch.Tensor:
         """h_t from h_{t-1} (B, units), u_t (B, n_in) and the elapsed time ts (a float or (B, 1))."""

@@ -10,7 +10,7 @@ suit tasks that need only the recent past. Three tools:
 * :func:`run` is the ``ncp-lag`` sweep: train every model on chapter 3's lag task at increasing lags
   with one fixed budget (Adam, global-norm clipping at 1, as in the ncps example) and record success,
   the input-output connectivity ||dy_T/du_t|| at initialisation and after training, and the time.
-  ``python -m rnnlib.experiments ncp-lag`` regenerates ``book/data/ncp_lag.json``.
+  ``python -m rnnlib.experiments ncp-lag`` regenerates ``rnnlib/data/ncp_lag.json``.
 * :class:`RecentSignTask`: the answer depends only on the last few inputs, and everything older is a
   distractor, as in lane keeping, where only the last seconds of road matter.
 """
@@ -84,8 +84,8 @@ def connectivity_profile(model: torch.nn.Module, T: int, *, batch: int = 64, see
     """||dy_T/du_t|| for t = 1..T (index t-1), averaged over ``batch`` random +-1 sequences, float64 (T,)."""
     gen = torch_generator(seed)
     u = 2 * torch.randint(0, 2, (T, batch, 1), generator=gen).float() - 1
-    dtype = next(model.parameters()).dtype
-    return connectivity(lambda x: model(x)[0], u.to(dtype))
+    p = next(model.parameters())
+    return connectivity(lambda x: model(x)[0], u.to(p.device, p.dtype))
 
 
 def _clip(value: float):
@@ -139,12 +139,17 @@ def run_recent_point(model: str, seed: int, *, steps: int = RECENT["steps"], dev
 
 
 def run(out_dir=None, *, quick: bool = False, device=None, progress: bool = True) -> Path:
-    """The ``ncp-lag`` sweep: every model x lag x seed; writes ``ncp_lag.json`` (quick: ``ncp_lag_quick.json``)."""
+    """The ``ncp-lag`` sweep: every model x lag x seed; writes ``ncp_lag.json`` (quick: ``ncp_lag_quick.json``).
+
+    Trains on ``device`` (default: the CPU; ``python -m rnnlib.experiments`` passes ``--device``), and the
+    file's ``meta`` records that device. Connectivity profiles are always measured on the CPU.
+    """
     from tqdm.auto import tqdm
 
     from .experiments import DATA_DIR, metadata, write_json
 
     lags, seeds, steps = (QUICK["lags"], QUICK["seeds"], QUICK["steps"]) if quick else (LAGS, SEEDS, BUDGET["steps"])
+    device = torch.device(device) if device is not None else torch.device("cpu")   # the CPU unless asked
     grid = [(m, lag, s) for lag in lags for s in seeds for m in MODELS]
     t0, c0 = time.perf_counter(), time.process_time()
     records = []
@@ -153,7 +158,7 @@ def run(out_dir=None, *, quick: bool = False, device=None, progress: bool = True
     recent_seeds, recent_steps = ((0,), 30) if quick else (RECENT["seeds"], RECENT["steps"])
     recent = [run_recent_point(m, s, steps=recent_steps, device=device)
               for s in recent_seeds for m in tqdm(MODELS, disable=not progress, desc="recent")]
-    payload = {"meta": metadata(sweep="ncp-lag", seconds=round(time.perf_counter() - t0, 1),
+    payload = {"meta": metadata(device=device, sweep="ncp-lag", seconds=round(time.perf_counter() - t0, 1),
                                 cpu_seconds=round(time.process_time() - c0, 1), threads=torch.get_num_threads()),
                "settings": {"models": list(MODELS), "labels": LABELS, "lags": list(lags), "seeds": list(seeds),
                             "units": UNITS, "task": "LagTask(lag), length = lag + 5",
@@ -295,16 +300,17 @@ def time_per_step(model: torch.nn.Module, *, T: int = 20, batch: int = 32, n_in:
                   seed: int = 0) -> float:
     """Best wall-clock milliseconds per time step of a forward and backward pass over (T, batch, n_in).
 
+    Runs on the model's device; on a GPU each timed call waits for the queued work (``rnnlib.device.best_time``).
     A measurement of this machine at this moment, for tables: it is never asserted in tests.
     """
     T = positive("T", T, integer=True)
     u = torch.randn(T, batch, n_in, generator=torch_generator(seed))
-    dtype = next(model.parameters()).dtype
-    u = u.to(dtype)
+    p = next(model.parameters())
+    u = u.to(p.device, p.dtype)
 
     def once():
         y, _ = model(u)
         model.zero_grad(set_to_none=True)
         (y.float() ** 2).mean().backward()
 
-    return 1000 * best_time(once, repeats=positive("repeats", repeats, integer=True)) / T
+    return 1000 * best_time(once, repeats=positive("repeats", repeats, integer=True), device=p.device) / T

@@ -75,7 +75,7 @@ def init_recurrent_(model: nn.Module, scheme: str = "orthogonal", *, gain: float
     n = W.shape[0]
     new = random_orthogonal(n, seed=seed) if scheme == "orthogonal" else torch.eye(n, dtype=torch.float64)
     with torch.no_grad():
-        W.copy_(gain * new)
+        W.copy_(gain * new.to(W.device))
         if zero_bias:
             for name in ("b_h", "bias_ih_l0", "bias_hh_l0"):
                 if getattr(model, name, None) is not None:
@@ -102,7 +102,8 @@ def irnn(n_in: int, n_hidden: int, n_out: int, *, readout: str = "last", input_s
     init_recurrent_(model, "identity", zero_bias=True)
     gen = torch_generator(seed + 1)
     with torch.no_grad():
-        model.W_xh.copy_(torch.randn(model.W_xh.shape, generator=gen, dtype=torch.float64) * input_std)
+        model.W_xh.copy_(torch.randn(model.W_xh.shape, generator=gen, dtype=torch.float64).to(model.W_xh.device)
+                         * input_std)
     return model
 
 
@@ -138,7 +139,8 @@ def jacobian_product_svals(W: torch.Tensor, T: int, *, activation: str = "linear
 
     Runs ``h_t = φ(W h_{t-1} + x_t)`` from ``h_0 = 0`` with inputs ``x_t ~ N(0, input_scale² I)``
     (seeded) and multiplies the step Jacobians ``J_t = diag(φ'(a_t)) W``. Returns
-    ``{"max": (T+1,), "min": (T+1,)}``; entry 0 is the empty product (the identity).
+    ``{"max": (T+1,), "min": (T+1,)}``; entry 0 is the empty product (the identity). Computes on ``W``'s
+    device (the inputs are drawn on the CPU, so every device sees the same numbers).
     """
     W = torch.as_tensor(W, dtype=torch.float64)
     if W.dim() != 2 or W.shape[0] != W.shape[1]:
@@ -148,11 +150,12 @@ def jacobian_product_svals(W: torch.Tensor, T: int, *, activation: str = "linear
     _validate.positive("input_scale", input_scale, allow_zero=True)
     n = W.shape[0]
     gen = torch_generator(seed)
-    h = torch.zeros(n, dtype=torch.float64)
-    P = torch.eye(n, dtype=torch.float64)                   # P_0 = I
+    h = torch.zeros(n, dtype=torch.float64, device=W.device)
+    P = torch.eye(n, dtype=torch.float64, device=W.device)  # P_0 = I
     s_max, s_min = [1.0], [1.0]
     for _ in range(T):
-        a = W @ h + input_scale * torch.randn(n, generator=gen, dtype=torch.float64)   # a_t = W h_{t-1} + x_t
+        x = torch.randn(n, generator=gen, dtype=torch.float64).to(W.device)   # CPU generator, then W's device
+        a = W @ h + input_scale * x                         # a_t = W h_{t-1} + x_t
         P = (_phi_prime(a, activation)[:, None] * W) @ P   # P_t = diag(φ'(a_t)) W P_{t-1}
         h = a if activation == "linear" else {"tanh": torch.tanh, "relu": torch.relu,
                                               "sigmoid": torch.sigmoid}[activation](a)

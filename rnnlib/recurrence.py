@@ -15,7 +15,7 @@ and the Elman network is the case F(h, u, theta) = tanh(W_hh h + W_xh u + b_h). 
   (``fixed_point_iteration``, ``newton_step``, ``newton_fixed_point``, ``find_fixed_points``), their
   stability from the eigenvalues of the Jacobian, the largest Lyapunov exponent (``lyapunov_exponent``,
   ``lyapunov_sweep``), and ``attractor``, which names what a trajectory settles on (fixed point, cycle,
-  quasi-periodic motion, chaos);
+  quasi-periodic motion, chaos), and ``regimes``, the same for one start at several weight scales;
 * ``scalar_fixed_points``: every fixed point of one unit, x = tanh(w x + b), with its slope;
 * ``memory_function``: how much of the input k steps back a linear read-out of the state still
   recovers (the state as a lossy, fixed-size summary of the past);
@@ -44,7 +44,7 @@ from .device import numpy_rng
 __all__ = ["run_recurrence", "elman_update", "random_weights", "autonomous_map", "trajectory", "map_jacobian",
            "FixedPoint", "fixed_point_iteration", "newton_step", "newton_fixed_point", "find_fixed_points",
            "lyapunov_exponent", "lyapunov_sweep", "attractor", "scalar_fixed_points", "memory_function",
-           "leading_plane", "plot_dynamics", "plot_regimes", "plot_scalar_map"]
+           "leading_plane", "regimes", "plot_dynamics", "plot_regimes", "plot_scalar_map"]
 
 
 # --- the generic recurrence ------------------------------------------------------------------------
@@ -482,18 +482,26 @@ def plot_scalar_map(ws=None, *, b: float = 0.0, examples=((0.5, 0.9), (2.0, 0.05
     return fig
 
 
+def regimes(W, scales, b=None, *, seed: int = 0) -> list[dict]:
+    """What h_t = tanh(g W h_{t-1} + b) settles on from one random start (uniform in [-1, 1]^n, drawn with
+    ``seed``), for every g in ``scales``: one ``attractor`` dict per scale (burn-in 300 steps, Lyapunov
+    exponent over 300). These are the names ``plot_regimes`` puts in its panel titles."""
+    W, b = _check_Wb(W, b)
+    h0 = numpy_rng(seed).uniform(-1, 1, W.shape[0])
+    return [attractor(g * W, b, h0, burn_in=300, lyap_steps=300) for g in scales]
+
+
 def plot_regimes(W, scales, b=None, *, steps: int = 80, n_units: int = 3, seed: int = 0):
     """One small panel per weight scale g: the activity of ``n_units`` units of h_t = tanh(g W h_{t-1} + b)
-    from one random start, titled with what the trajectory settles on."""
+    from one random start, titled with what the trajectory settles on (``regimes``)."""
     import matplotlib.pyplot as plt
 
     W, b = _check_Wb(W, b)
     h0 = numpy_rng(seed).uniform(-1, 1, W.shape[0])
     fig, axes = plt.subplots(1, len(scales), figsize=(2.4 * len(scales) + 0.4, 2.4), sharey=True,
                              layout="constrained")
-    for ax, g in zip(np.atleast_1d(axes), scales):
+    for ax, g, att in zip(np.atleast_1d(axes), scales, regimes(W, scales, b, seed=seed)):
         hs = trajectory(g * W, b, h0, steps)
-        att = attractor(g * W, b, h0, burn_in=300, lyap_steps=300)
         ax.plot(hs[:, :n_units], lw=1.1)
         kind = att["kind"] + (f" {att['period']}" if att["kind"] == "periodic" else "")
         ax.set(title=f"g = {g:g}: {kind}", xlabel="step t", ylim=(-1.05, 1.05), yticks=[-1, 0, 1])

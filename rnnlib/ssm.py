@@ -46,7 +46,7 @@ def _check(lam: torch.Tensor, b: torch.Tensor, h0: torch.Tensor | None, *, time_
         raise ValueError(f"b must be a tensor of shape (T, B, N), got {getattr(b, 'shape', type(b))}")
     if b.shape[0] < 1:
         raise ValueError("b must have at least one time step (T >= 1)")
-    lam = torch.as_tensor(lam)
+    lam = torch.as_tensor(lam, device=b.device)  # a list, an array or a tensor elsewhere follows b
     if lam.dim() == 1:
         if lam.shape[0] != b.shape[-1]:
             raise ValueError(f"lam must have N = {b.shape[-1]} entries to match b, got {lam.shape[0]}")
@@ -74,7 +74,7 @@ def scan_combine(a1, b1, a2, b2):
 def linear_recurrence_loop(lam, b: torch.Tensor, h0: torch.Tensor | None = None) -> torch.Tensor:
     """Reference implementation: h_t = lam * h_{t-1} + b_t for t = 1..T. Returns h_1..h_T, (T, B, N)."""
     lam = _check(lam, b, h0)
-    h = torch.zeros_like(b[0]) if h0 is None else h0.to(b.dtype)
+    h = torch.zeros_like(b[0]) if h0 is None else h0.to(b.device, b.dtype)
     out = []
     for t in range(b.shape[0]):
         a_t = lam if lam.dim() == 1 else lam[t]
@@ -93,7 +93,7 @@ def linear_recurrence_scan(lam, b: torch.Tensor, h0: torch.Tensor | None = None)
     lam = _check(lam, b, h0)
     if h0 is not None:  # fold the initial state into the first input: h_1 = lam h_0 + b_1
         a0 = lam if lam.dim() == 1 else lam[0]
-        b = torch.cat([(b[0] + a0 * h0.to(b.dtype))[None], b[1:]])
+        b = torch.cat([(b[0] + a0 * h0.to(b.device, b.dtype))[None], b[1:]])
     T = b.shape[0]
     d = 1
     if lam.dim() == 1:
@@ -119,7 +119,7 @@ def linear_recurrence_scan(lam, b: torch.Tensor, h0: torch.Tensor | None = None)
 
 
 def recurrence_kernel(lam, T: int) -> torch.Tensor:
-    """The impulse response K_j = lam^j for j = 0..T-1, shape (T, N) (by cumulative products)."""
+    """The impulse response K_j = lam^j for j = 0..T-1, shape (T, N) (by cumulative products), on ``lam``'s device."""
     T = _validate.positive("T", T, integer=True)
     lam = torch.as_tensor(lam)
     if lam.dim() != 1:
@@ -141,7 +141,7 @@ def linear_recurrence_conv(lam, b: torch.Tensor, h0: torch.Tensor | None = None,
     T = b.shape[0]
     K = recurrence_kernel(lam, T + 1)  # lam^0 .. lam^T
     if method == "toeplitz":
-        idx = torch.arange(T)
+        idx = torch.arange(T, device=b.device)
         lag = idx[:, None] - idx[None, :]  # t - s
         M = K[lag.clamp(min=0)] * (lag >= 0)[..., None]  # M[t, s, n] = lam_n^(t-s) for s <= t
         h = torch.einsum("tsn,sbn->tbn", M.to(b.dtype), b)
@@ -156,7 +156,7 @@ def linear_recurrence_conv(lam, b: torch.Tensor, h0: torch.Tensor | None = None,
             spec = torch.fft.rfft(bt, n=n) * torch.fft.rfft(Kt.to(b.dtype), n=n)
             h = torch.fft.irfft(spec, n=n)[..., :T].permute(2, 0, 1)
     if h0 is not None:
-        h = h + K[1:, None, :] * h0.to(h.dtype)  # + lam^t h_0
+        h = h + K[1:, None, :] * h0.to(h.device, h.dtype)  # + lam^t h_0
     return h
 
 

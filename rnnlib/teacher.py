@@ -65,12 +65,23 @@ def remap_eigenvalues(A: np.ndarray, *, min_nu: float, max_nu: float = 1.0, max_
     return np.real(V @ np.diag(l_new) @ np.linalg.inv(V))
 
 
-def make_teacher(nu0: float, *, d_hidden: int = 10, max_phase: float = math.pi, seed: int = 2023) -> LinearSystem:
+def _teacher_rng(seed, shift: bool) -> np.random.Generator:
+    """``numpy_rng(seed)`` (shifted by $RNNLIB_SEED_OFFSET), or with ``shift=False`` the generator of ``seed`` as given."""
+    if shift:
+        return numpy_rng(seed)
+    return np.random.default_rng(_validate.positive("seed", seed, integer=True, allow_zero=True))
+
+
+def make_teacher(nu0: float, *, d_hidden: int = 10, max_phase: float = math.pi, seed: int = 2023,
+                 shift: bool = True) -> LinearSystem:
     """The dense teacher of Zucchet & Orvieto's Fig. 3: A ~ N(0, 1/d) remapped to moduli in [nu0, 1),
-    B ~ N(0, 1), C ~ N(0, 1/d), D ~ N(0, 1)."""
+    B ~ N(0, 1), C ~ N(0, 1/d), D ~ N(0, 1).
+
+    ``shift=False`` ignores ``$RNNLIB_SEED_OFFSET``: it rebuilds exactly the teachers of a shipped sweep
+    (``rnnlib/data/teacher-student.json`` was made with offset 0), whatever offset the build runs with."""
     _validate.in_range("nu0", nu0, 0.0, 1.0, inclusive=(True, False))
     d = _validate.positive("d_hidden", d_hidden, integer=True)
-    rng = numpy_rng(seed)
+    rng = _teacher_rng(seed, shift)
     A = remap_eigenvalues(rng.standard_normal((d, d)) / math.sqrt(d), min_nu=nu0, max_phase=max_phase)
     B = rng.standard_normal((d, 1))
     C = rng.standard_normal((1, d)) / math.sqrt(d)
@@ -78,13 +89,15 @@ def make_teacher(nu0: float, *, d_hidden: int = 10, max_phase: float = math.pi, 
     return LinearSystem(*(torch.as_tensor(m, dtype=torch.float64) for m in (A, B, C, D)))
 
 
-def make_small_teacher(*, d_hidden: int = 4, seed: int = 0) -> LinearSystem:
+def make_small_teacher(*, d_hidden: int = 4, seed: int = 0, shift: bool = True) -> LinearSystem:
     """Fig. 4's teacher: d/2 complex-conjugate pairs with |l| = 0.99 + 0.003 U(0,1), phase 2 pi U(0,1),
-    A = P blockdiag(|l| R(arg l)) P^-1 with P ~ N(0, 1) real (so the eigenvalues are exact)."""
+    A = P blockdiag(|l| R(arg l)) P^-1 with P ~ N(0, 1) real (so the eigenvalues are exact).
+
+    ``shift=False`` ignores ``$RNNLIB_SEED_OFFSET``: a fixed example (chapter 6 discusses one such teacher in detail)."""
     d = _validate.positive("d_hidden", d_hidden, integer=True)
     if d % 2:
         raise ValueError(f"d_hidden must be even (conjugate pairs), got {d}")
-    rng = numpy_rng(seed)
+    rng = _teacher_rng(seed, shift)
     blocks = np.zeros((d, d))
     for k in range(d // 2):
         r, phi = 0.99 + 0.003 * rng.uniform(), 2 * math.pi * rng.uniform()
@@ -290,7 +303,8 @@ def run(out_dir=None, *, quick: bool = False, device=None, progress: bool = True
             by_lr = {lr: (float(np.mean(cell(lr))) if None not in cell(lr) else math.inf) for lr in LR_GRID[kind]}
             lr_best = min(by_lr, key=by_lr.get)
             best.append({"kind": kind, "nu0": nu0, "lr": lr_best, "test_loss": by_lr[lr_best], "seeds": cell(lr_best)})
-    payload = {"metadata": metadata(sweep="teacher-student", quick=quick, torch_threads=torch.get_num_threads()),
+    payload = {"metadata": metadata(device="cpu", sweep="teacher-student", quick=quick,  # CPU only: device is ignored
+                                    torch_threads=torch.get_num_threads()),
                "settings": settings, "nu0": list(nu0s), "lr_grid": {k: list(v) for k, v in LR_GRID.items()},
                "seeds": list(seeds), "runs": runs, "best": best}
     return write_json(Path(out_dir or DATA_DIR) / "teacher-student.json", payload)
@@ -320,7 +334,7 @@ def _kernel_from(kind: str, p: dict, T: int) -> torch.Tensor:
     lam_pow = recurrence_kernel(torch.complex(p["lam_re"], p["lam_im"]), T)  # (T, N): lam_n^j
     b, c = torch.complex(p["B_re"], p["B_im"])[:, 0], torch.complex(p["C_re"], p["C_im"])[0]
     K = (lam_pow @ (c * b)).real  # K_j = Re(sum_n c_n lam_n^j b_n)
-    return K + p["D"] * (torch.arange(T) == 0).to(K.dtype)
+    return K + p["D"] * (torch.arange(T, device=K.device) == 0).to(K.dtype)
 
 
 def hessian_at_teacher(teacher: LinearSystem, kind: str, *, T: int = 300, batch_size: int = 64, seed: int = 0) -> dict:

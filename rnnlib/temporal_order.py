@@ -1,6 +1,6 @@
 """The temporal-order experiment of Pascanu et al. (2013, Fig. 7) at CPU scale: the chapter 4 sweep.
 
-    python -m rnnlib.experiments temporal-order          # the full grid (writes book/data/temporal_order.json)
+    python -m rnnlib.experiments temporal-order          # the full grid (writes rnnlib/data/temporal_order.json)
     python -m rnnlib.experiments temporal-order --quick  # a smoke test
 
 Grid: {MSGD, MSGD-C, MSGD-CR, Adam-C} x {sigmoid, basic tanh, smart tanh} x lengths {10, 15, 20, 30}
@@ -179,6 +179,7 @@ def run(out_dir=None, *, quick: bool = False, device=None, progress: bool = True
     from .experiments import DATA_DIR, metadata, write_json
 
     grid = QUICK if quick else GRID
+    device = torch.device(device) if device is not None else default_device()   # one device for every part
     t0, c0 = time.perf_counter(), time.process_time()
     cells = []
     for init in grid["inits"]:
@@ -196,7 +197,7 @@ def run(out_dir=None, *, quick: bool = False, device=None, progress: bool = True
     if progress:
         print("threshold x average norm:", dict(zip(extras["threshold"]["multipliers"], extras["threshold"]["success"])))
         print("footnote 4:", extras["footnote4"]["success"], flush=True)
-    payload = {"meta": metadata(sweep=NAME, quick=quick, seconds=round(time.perf_counter() - t0, 1),
+    payload = {"meta": metadata(device=device, sweep=NAME, quick=quick, seconds=round(time.perf_counter() - t0, 1),
                                 cpu_seconds=round(time.process_time() - c0, 1), threads=torch.get_num_threads()),
                "grid": {k: list(v) if isinstance(v, tuple) else v for k, v in grid.items()},
                "settings": {**SETTINGS, "block": BLOCK,

@@ -18,7 +18,6 @@ import torch
 from tqdm.auto import tqdm
 
 from ._validate import in_range, one_of, positive
-from .device import device as default_device
 from .device import torch_generator
 
 
@@ -68,9 +67,21 @@ def _progress_enabled(progress: bool | None) -> bool:
     return bool(progress)
 
 
+def _model_device(model: torch.nn.Module, device) -> torch.device:
+    """The device to compute on: ``device`` when given (the model is moved there), else the model's own."""
+    if device is None:
+        return next(model.parameters()).device
+    dev = torch.device(device)
+    model.to(dev)
+    return dev
+
+
 def evaluate(model, task, *, size: int = 1000, seed: int = 12345, device=None) -> float:
-    """Error of ``model`` on ``size`` fresh sequences drawn with ``seed``."""
-    dev = device or next(model.parameters()).device
+    """Error of ``model`` on ``size`` fresh sequences drawn with ``seed``.
+
+    Computes on the model's own device; an explicit ``device`` moves the model there first (and leaves it there).
+    """
+    dev = _model_device(model, device)
     gen = torch_generator(seed)
     with torch.no_grad():
         u, target = task.sample(size, gen)
@@ -99,6 +110,10 @@ def train(model: torch.nn.Module, task, *, steps: int = 1000, lr: float = 0.01,
 
     Every ``eval_every`` steps the error on ``eval_size`` fresh sequences is recorded; at or below
     ``solve_threshold`` (default 0.01: at most 1 % wrong) the run counts as solved (and stops if ``stop_when_solved``).
+
+    Device: training runs where the model's parameters are (``next(model.parameters()).device``), so a CPU model
+    stays on the CPU even when a GPU is present. ``device=`` (e.g. ``rnnlib.device()``) moves the model there
+    first, in place, and it stays there after the run; batches are moved to the model's device every step.
     """
     steps = positive("steps", steps, integer=True)
     positive("lr", lr)
@@ -107,8 +122,7 @@ def train(model: torch.nn.Module, task, *, steps: int = 1000, lr: float = 0.01,
     in_range("solve_threshold", solve_threshold, 0.0, 1.0)
     in_range("momentum", momentum, 0.0, 1.0, inclusive=(True, False))
     one_of("optimizer", optimizer, ("sgd", "adam"))
-    dev = device or default_device()
-    model.to(dev)
+    dev = _model_device(model, device)
     dtype = next(model.parameters()).dtype
     opt = (torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum) if optimizer == "sgd"
            else torch.optim.Adam(model.parameters(), lr=lr))
@@ -142,7 +156,7 @@ def train(model: torch.nn.Module, task, *, steps: int = 1000, lr: float = 0.01,
             grad_transform(model)
         opt.step()
         if step % eval_every == 0 or step == steps:
-            err = evaluate(model, task, size=eval_size, seed=seed + 1_000_003, device=dev)
+            err = evaluate(model, task, size=eval_size, seed=seed + 1_000_003)   # on the model's device, dev
             res.evals.append((step, err))
             bar.set_postfix(loss=f"{lval:.3g}", error=f"{err:.3f}")
             if err <= solve_threshold and res.solved_at is None:

@@ -238,7 +238,8 @@ def test_bptt_cost_memory_is_exactly_linear_in_T():
     np.testing.assert_array_equal(c["T"], [3, 6, 12])
     # a (T,B,H) + h (T+1,B,H) + y (T,B,O), float64
     np.testing.assert_array_equal(c["stored_bytes"], [8 * B * ((2 * T + 1) * H + T * O) for T in (3, 6, 12)])
-    assert np.all(c["seconds"] > 0)
+    took = np.asarray(c["seconds"], dtype=float)           # a timing: its shape and finiteness, not its size
+    assert took.shape == (3,) and np.isfinite(took).all()
     with pytest.raises(ValueError, match="lengths"):
         bptt.bptt_cost([0, 5])
     with pytest.raises(ValueError, match="repeats"):

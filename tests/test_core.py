@@ -1,5 +1,6 @@
 """rnnlib.device, seeding, argument checks, the torch Elman RNN and the lag task."""
-import time
+import importlib
+import types
 
 import numpy as np
 import pytest
@@ -123,16 +124,21 @@ def test_lazy_module_access():
         rnnlib.not_a_module
 
 
-def test_best_time_takes_the_fastest_call_after_the_warmup():
+def test_best_time_takes_the_fastest_call_after_the_warmup(monkeypatch):
+    """A fake clock that moves only when fn() says so: no assert reads the machine's clock."""
     from rnnlib.device import best_time, time_once
 
-    calls, pauses = [], iter([0.05, 0.0, 0.02])
+    now = [1000.0]
+    device_module = importlib.import_module("rnnlib.device")       # rnnlib.device is also the name of a function
+    monkeypatch.setattr(device_module, "time", types.SimpleNamespace(perf_counter=lambda: now[0]))
+    calls, durations = [], iter([0.0, 0.5, 0.25])
     def fn():
         calls.append(1)
-        time.sleep(next(pauses, 0.0))
-    t = best_time(fn, repeats=2, warmup=1)        # the warm-up call takes the 0.05 s pause; timed: 0.0, 0.02
-    assert len(calls) == 3 and 0 <= t < 0.01
-    assert time_once(lambda: time.sleep(0.02)) >= 0.02
+        now[0] += next(durations, 0.0)
+    t = best_time(fn, repeats=2, warmup=1)        # the warm-up call (0.0) is not timed; timed: 0.5, then 0.25
+    assert len(calls) == 3 and t == 0.25
+    once = time_once(lambda: now.__setitem__(0, now[0] + 0.125))
+    assert once == 0.125
     with pytest.raises(ValueError, match="repeats"):
         best_time(fn, repeats=0)
     with pytest.raises(ValueError, match="warmup"):

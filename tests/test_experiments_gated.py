@@ -20,19 +20,38 @@ def _cell(data, task, model, length, seed):
                 if (r["task"], r["model"], r["length"], r["seed"]) == (task, model, length, seed))
 
 
+# The re-run below must agree with the shipped file on any machine; measured on 2 CPU cores (avx2, no avx512) in eight
+# arithmetic variants: ATEN_CPU_CAPABILITY avx2 and default, one and two threads, MKL_CBWR=COMPATIBLE (another BLAS
+# code path), and every initial weight moved by one float32 ulp (four different draws).
+# * Deterministic: the connectivity at initialisation, a float32 computation that the file rounds to 4 significant
+#   digits (``gated_lag._sig``). Unrounded it moved by at most 3.6e-7 relative, and no rounded value changed; a
+#   value next to a rounding edge can still flip by one unit of the 4th digit, at most 1e-3 relative: rtol 1.5e-3.
+#   The cause spans are integers from the task's definition: equal.
+# * Training outcomes: at each of these points every seed solves, early (at updates 50 to 250 of 1000 or 2000), so
+#   the status is compared exactly. Seed 0 solved at the same evaluation in every variant, its error at least 0.066
+#   one evaluation earlier (where there is one) and at most 0.002 (threshold 0.01) at it; "solved_at" may all the
+#   same be one evaluation (50 updates) off, and the final error 0.01 (5 of 500 sequences). The trained connectivity
+#   moved by up to 1.7e-3 relative (LSTM on the lag task, a one-ulp start; 9.9e-4 with two threads and with
+#   MKL_CBWR=COMPATIBLE): rtol 1e-2, 6x that.
+CONN_INIT_RTOL, CONN_TRAINED_RTOL = 1.5e-3, 1e-2
+
+
 @pytest.mark.parametrize("task, model", [("lag", "tanh"), ("lag", "lstm"), ("temporal_order", "gru"),
                                          ("addition", "lstm_fb3")])
-def test_one_point_of_the_shipped_sweep_reproduces(shipped, task, model):
-    torch.set_num_threads(1)
+def test_one_point_of_the_shipped_sweep_reproduces(shipped, one_thread, task, model):
     length = shipped["grid"]["tasks"][task][0]
+    every = shipped["settings"]["eval_every"]
+    assert all(_cell(shipped, task, model, length, s)["status"] == "solved" for s in shipped["grid"]["seeds"])
     old = _cell(shipped, task, model, length, 0)
     new = gated_lag.run_point(model=model, task=task, length=length, seed=0, settings=shipped["settings"])
-    assert new["status"] == old["status"] and new["solved_at"] == old["solved_at"]
-    assert new["final_error"] == pytest.approx(old["final_error"], abs=1e-6)
-    assert [s for s, _ in new["evals"]] == [s for s, _ in old["evals"]]
     assert new["causes"] == old["causes"]
-    np.testing.assert_allclose(new["connectivity_init"], old["connectivity_init"], rtol=1e-3, atol=1e-9)
-    np.testing.assert_allclose(new["connectivity_trained"], old["connectivity_trained"], rtol=1e-3, atol=1e-7)
+    np.testing.assert_allclose(new["connectivity_init"], old["connectivity_init"], rtol=CONN_INIT_RTOL, atol=0)
+    assert new["status"] == old["status"] == "solved"
+    assert abs(new["solved_at"] - old["solved_at"]) <= every and new["updates"] == new["solved_at"]
+    assert [s for s, _ in new["evals"]] == list(range(every, new["updates"] + 1, every))
+    assert new["final_error"] == pytest.approx(old["final_error"], abs=0.01)
+    np.testing.assert_allclose(new["connectivity_trained"], old["connectivity_trained"], rtol=CONN_TRAINED_RTOL,
+                               atol=0)
 
 
 def test_shipped_file_is_complete_and_consistent(shipped):
@@ -57,7 +76,6 @@ def test_shipped_file_is_complete_and_consistent(shipped):
             assert r["final_error"] < 0.01 and r["updates"] == r["solved_at"]
         elif r["status"] == "budget":
             assert r["updates"] == shipped["settings"]["steps"][r["task"]]
-    assert shipped["meta"]["seconds"] <= 20 * 60          # the sweep's budget: 20 minutes on this machine
 
 
 @pytest.mark.parametrize("length", [10, 11, 13, 20, 37, 80])

@@ -1,4 +1,4 @@
-"""The shipped teacher-student sweep (book/data/teacher-student.json): one cell recomputed, and the file's shape.
+"""The shipped teacher-student sweep (rnnlib/data/teacher-student.json): one cell recomputed, and the file's shape.
 
 Regenerate the file with ``python -m rnnlib.experiments teacher-student`` (about 2 CPU-minutes on one core).
 """
@@ -25,16 +25,23 @@ def test_registered_and_complete(shipped):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("kind,lr", [("rnn", 1e-3), ("lru", 0.032)])
-def test_one_cell_recomputes(shipped, kind, lr):
+@pytest.mark.parametrize("kind, lr, rtol", [("rnn", 1e-3, 1e-4), ("lru", 0.032, 2e-2)])
+def test_one_cell_recomputes(shipped, one_thread, kind, lr, rtol):
     """At nu0 = 0.36 training is insensitive to float rounding, so a run alone reproduces the value the sweep
-    computed inside a vmapped group to well within 1 %. (Near nu0 = 1 it is not: rounding-level differences
-    change the final loss of a run by a factor of a few, one face of the sensitivity the chapter is about.)"""
+    computed inside a vmapped group, on any machine, to a small tolerance. (Near nu0 = 1 it is not: rounding-level
+    differences change the final loss of a run by a factor of a few, one face of the sensitivity the chapter is about.)
+
+    The final losses are training outcomes (600 float32 Adam steps), so they are compared with a tolerance measured
+    on 2 CPU cores (avx2, no avx512) in eight arithmetic variants: ATEN_CPU_CAPABILITY avx2 and default, one and two
+    threads, MKL_CBWR=COMPATIBLE, and every initial weight moved by one float32 ulp (four draws). The linear RNN's
+    losses moved by at most 1.0e-5 relative (rtol 1e-4, 10x); the LRU's by at most 3.2e-3, 1.6e-3 of it already on
+    this machine's own kernels, from running alone instead of in the vmapped group (rtol 2e-2, 6x).
+    """
     cell = next(r for r in shipped["runs"] if (r["kind"], r["nu0"], r["lr"], r["seed"]) == (kind, 0.36, lr, 0))
     again = teacher.run_point(kind=kind, nu0=0.36, lr=lr, seed=0)
-    assert again["status"] == cell["status"] == "done"
-    assert again["test_loss"] == pytest.approx(cell["test_loss"], rel=1e-2)
-    assert again["train_loss"] == pytest.approx(cell["train_loss"], rel=1e-2)
+    assert again["status"] == cell["status"] == "done" and again["diverged_at"] is cell["diverged_at"] is None
+    assert again["test_loss"] == pytest.approx(cell["test_loss"], rel=rtol)
+    assert again["train_loss"] == pytest.approx(cell["train_loss"], rel=rtol)
 
 
 def test_shipped_result_matches_the_papers_qualitative_claim(shipped):

@@ -1,4 +1,13 @@
-"""The shipped temporal-order sweep (book/data/temporal_order.json) is regenerable: re-run cells and compare."""
+"""The shipped temporal-order sweep (rnnlib/data/temporal_order.json) is regenerable: re-run cells and compare.
+
+The re-runs must agree with the shipped file on any machine. The cells re-run here (smart and basic tanh at L = 10)
+lie far from the success boundary: every one of the 20 runs per cell solves, between update 100 and 600 of 3000.
+Measured on 2 CPU cores (avx2, no avx512) in eight arithmetic variants (ATEN_CPU_CAPABILITY avx2 and default, one
+and two threads, MKL_CBWR=COMPATIBLE, and every initial weight moved by one float32 ulp, four draws), every run
+kept its status, its solving step and its whole error trace (4 significant digits). So the statuses and success
+rates are compared exactly; the solving step to one evaluation (100 updates) either way and the final error to 0.01
+(20 of 2000 sequences), which a machine whose rounding moves a run across an evaluation still meets.
+"""
 import json
 
 import numpy as np
@@ -29,25 +38,42 @@ def test_file_covers_the_grid():
     assert "temporal-order" in experiments.SWEEPS
 
 
+EVAL_EVERY = DATA["settings"]["eval_every"]
+
+
+def _same_outcome(got, want):
+    assert (got["method"], got["seed"], got["status"]) == (want["method"], want["seed"], want["status"])
+    if want["status"] == "solved":
+        assert abs(got["solved_at"] - want["solved_at"]) <= EVAL_EVERY
+        assert got["final_error"] == pytest.approx(want["final_error"], abs=0.01)
+        assert got["final_error"] <= DATA["settings"]["solve_threshold"]
+
+
 @pytest.mark.slow
-def test_rerun_one_cell_matches_the_shipped_file():
+def test_rerun_one_cell_matches_the_shipped_file(one_thread):
     if DATA["meta"]["device"] != "cpu":
-        pytest.skip("the shipped file was computed on an accelerator; bitwise agreement is a CPU property")
+        pytest.skip("the shipped file was computed on an accelerator; the tolerances here were measured on CPUs")
     want = shipped_cell("smart_tanh", 10)
+    assert all(r["status"] == "solved" for r in want["runs"])          # far from the boundary
     got = TO.run_point(init="smart_tanh", length=10, device="cpu", progress=False)
     assert got["success"] == want["success"]
+    assert len(got["runs"]) == len(want["runs"])
     for a, b in zip(got["runs"], want["runs"]):
-        assert (a["method"], a["seed"], a["status"], a["solved_at"]) == (b["method"], b["seed"], b["status"], b["solved_at"])
-        assert a["final_error"] == pytest.approx(b["final_error"], abs=1e-6)
+        _same_outcome(a, b)
 
 
 @pytest.mark.slow
-def test_one_seed_of_a_cell_is_the_same_run_as_in_the_full_cell():
-    """only_seeds trains a subset on the cell's data stream: seed 1 alone reproduces its shipped rows."""
+def test_one_seed_of_a_cell_is_the_same_run_as_in_the_full_cell(one_thread):
+    """only_seeds trains a subset on the cell's data stream: seed 1 alone reproduces its shipped rows.
+
+    A different data stream would show in the first evaluation (update 100), where the four methods stand between 0
+    and 68 % error; there the shipped and the re-run traces agree to 0.05 (identical in all eight variants)."""
     want = [r for r in shipped_cell("basic_tanh", 10)["runs"] if r["seed"] == 1]
     got = TO.run_point(init="basic_tanh", length=10, only_seeds=[1], device="cpu", progress=False)["runs"]
-    assert [(r["method"], r["status"], r["solved_at"]) for r in got] == \
-           [(r["method"], r["status"], r["solved_at"]) for r in want]
+    assert len(got) == len(want) == len(DATA["grid"]["methods"])
+    for a, b in zip(got, want):
+        _same_outcome(a, b)
+        assert a["error_trace"][0] == pytest.approx(b["error_trace"][0], abs=0.05)
 
 
 @pytest.mark.slow

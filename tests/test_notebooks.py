@@ -130,3 +130,38 @@ def test_no_visible_answer_right_after_a_collapsed_solution(path):
             silent = "print(" not in src and src.split("\n")[-1].startswith("assert")
             assert "remove-cell" in tags or ("remove-input" in tags and silent), \
                 f"{path.name}: cell {i + 1} shows code or output right after a collapsed solution"
+
+
+GLUE_ROLE = re.compile(r"\{glue(?::text|:any|:md)?\}`([A-Za-z_][A-Za-z0-9_]*)(?::[^`]*)?`")
+QUOTED = re.compile(r"""\b(?:quote|glue)\(\s*["']([A-Za-z_][A-Za-z0-9_]*)["']""")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_glued_number_is_quoted_in_its_notebook(path):
+    """A sentence that quotes a live run ({glue:text}`name`) needs ``quote("name", ...)`` in the same notebook,
+    else the build warns (and -W fails) or, worse, shows a number from nowhere."""
+    cells = load(path)["cells"]
+    used = {m for c in cells if c["cell_type"] == "markdown" for m in GLUE_ROLE.findall("".join(c["source"]))}
+    quoted = [m for c in cells if c["cell_type"] == "code" for m in QUOTED.findall("".join(c["source"]))]
+    assert not used - set(quoted), f"{path.name}: glued in the prose but never quoted: {sorted(used - set(quoted))}"
+    twice = sorted({m for m in quoted if quoted.count(m) > 1})
+    assert not twice, f"{path.name}: quoted more than once (the prose would show only one): {twice}"
+
+
+# Reading a clock inside an assert: a loaded machine or another CPU fails it. Show timings; assert costs.
+CLOCK = re.compile(r"\bassert\b.*(\bseconds\b|_ms\b|\belapsed\b|best_time|time_once|perf_counter|"
+                   r"\bspeed\[|\bms_\w+|\bcpu_seconds\b|time\.time\(\))")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_assert_reads_a_clock(path):
+    bad = [f"cell {i}: {line.strip()[:100]}" for i, c in enumerate(load(path)["cells"]) if c["cell_type"] == "code"
+           for line in "".join(c["source"]).splitlines() if CLOCK.search(line)]
+    assert not bad, f"{path.name}: asserts on wall-clock time:\n" + "\n".join(bad)
+
+
+def test_no_test_asserts_a_clock():
+    bad = [f"{p.name}:{n}: {line.strip()[:100]}" for p in sorted((ROOT / "tests").glob("test_*.py"))
+           for n, line in enumerate(p.read_text().splitlines(), 1)
+           if CLOCK.search(line) and "CLOCK" not in line]
+    assert not bad, "tests assert on wall-clock time:\n" + "\n".join(bad)

@@ -28,9 +28,11 @@ def test_static_html_has_every_frame_and_distinct_images():
     # the first frame shown is the default setting (middle of numeric controls)
     assert ex.defaults() == {"scale": 1.0, "kind": "tanh"}
     assert 'data-key="1-0"' in html
-    assert len(ex.latencies_ms) == 6 and ex.median_latency_ms() > 0
+    timed = ex.latencies_ms              # one latency per drawn frame (reported by benchmarks/, never compared)
+    assert len(timed) == 6
     ex.html()
-    assert len(ex.latencies_ms) == 6  # frames are drawn once
+    timed = ex.latencies_ms
+    assert len(timed) == 6  # frames are drawn once
 
 
 def test_mimebundle_without_kernel_is_html_only():
