@@ -47,12 +47,13 @@ notebooks: $(STAMP)
 	$(BIN)/pytest --nbval-lax --nbval-current-env book/ -n $(JOBS) --dist loadfile -q
 
 # Every notebook again, as another machine and another reader would run it: every seed rnnlib hands out shifted
-# (RNNLIB_SEED_OFFSET), two BLAS threads, and torch's plain CPU kernels instead of this CPU's SIMD ones. The
-# asserts check claims about the phenomenon, so they must hold here too. One notebook at a time (two threads each).
+# (RNNLIB_SEED_OFFSET), two BLAS threads, torch's plain CPU kernels instead of this CPU's SIMD ones, and MKL's
+# compatible code path (MKL_CBWR). The asserts check claims about the phenomenon, so they must hold here too.
+# One notebook at a time (two threads each).
 PERTURBED_OFFSET ?= 1
 notebooks-perturbed: $(STAMP)
 	RNNLIB_SEED_OFFSET=$(PERTURBED_OFFSET) OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=2 MKL_NUM_THREADS=2 \
-	ATEN_CPU_CAPABILITY=default $(BIN)/pytest --nbval-lax --nbval-current-env book/ -q
+	ATEN_CPU_CAPABILITY=default MKL_CBWR=COMPATIBLE $(BIN)/pytest --nbval-lax --nbval-current-env book/ -q
 
 site: book
 

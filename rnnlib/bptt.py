@@ -19,7 +19,8 @@ The term of the sum with index t is "the contribution of step t"; ``bptt`` retur
 
 Also here, for chapter 2: an autograd reference with one weight copy per step (``untied_gradients``),
 the Jacobian product dh_t/dh_k (``jacobian_product``), the cost of BPTT against T (``bptt_cost``,
-``autograd_saved_bytes``), and plain SGD on the lag task with full or truncated BPTT (``train_lag``).
+``autograd_saved_bytes``, ``autograd_macs``), and plain SGD on the lag task with full or truncated BPTT
+(``train_lag``; ``train_lag_seeds`` runs several seeds side by side).
 """
 from __future__ import annotations
 
@@ -364,6 +365,25 @@ def autograd_saved_bytes(model, u) -> int:
     with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
         model(u)
     return int(sum(storages.values()))
+
+
+def autograd_macs(model, u) -> int:
+    """Multiply-adds of the matrix products in the forward pass ``model(u)`` and in autograd's backward pass
+    from the sum of its output, as torch's ``FlopCounterMode`` counts them (2 FLOPs per multiply-add).
+
+    A count of operations, not a measurement of time: the same on every machine. ``model`` is a module or
+    a bound method such as ``ElmanRNN.states``; the gradients this backward pass leaves in it are cleared.
+    """
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with FlopCounterMode(display=False) as counter:
+        out = model(u)
+        (out[0] if isinstance(out, tuple) else out).sum().backward()
+    owner = getattr(model, "__self__", model)
+    if isinstance(owner, torch.nn.Module):
+        owner.zero_grad(set_to_none=True)
+    return int(counter.get_total_flops()) // 2
 
 
 # --- training with full or truncated BPTT --------------------------------------------------------

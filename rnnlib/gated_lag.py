@@ -241,9 +241,13 @@ def _cells(grid: dict) -> list[tuple]:
 
 
 def _run_cell(cell, device=None) -> dict:
+    threads = torch.get_num_threads()
     torch.set_num_threads(1)            # one core per worker: the small models run fastest that way
-    task, length, model, seed = cell
-    return run_point(model=model, task=task, length=length, seed=seed, device=device)
+    try:
+        task, length, model, seed = cell
+        return run_point(model=model, task=task, length=length, seed=seed, device=device)
+    finally:
+        torch.set_num_threads(threads)  # the caller's setting, when the cell runs in the calling process
 
 
 def run(out_dir: Path | None = None, *, quick: bool = False, device=None, progress: bool = True,

@@ -15,7 +15,8 @@ and the Elman network is the case F(h, u, theta) = tanh(W_hh h + W_xh u + b_h). 
   (``fixed_point_iteration``, ``newton_step``, ``newton_fixed_point``, ``find_fixed_points``), their
   stability from the eigenvalues of the Jacobian, the largest Lyapunov exponent (``lyapunov_exponent``,
   ``lyapunov_sweep``), and ``attractor``, which names what a trajectory settles on (fixed point, cycle,
-  quasi-periodic motion, chaos), and ``regimes``, the same for one start at several weight scales;
+  quasi-periodic motion, chaos), and ``regimes`` / ``regime_kinds``, the same for one start at several
+  weight scales; ``leading_eigenvalue``, and ``first_network``, which picks an example network by a stated rule;
 * ``scalar_fixed_points``: every fixed point of one unit, x = tanh(w x + b), with its slope;
 * ``memory_function``: how much of the input k steps back a linear read-out of the state still
   recovers (the state as a lossy, fixed-size summary of the past);
@@ -44,7 +45,7 @@ from .device import numpy_rng
 __all__ = ["run_recurrence", "elman_update", "random_weights", "autonomous_map", "trajectory", "map_jacobian",
            "FixedPoint", "fixed_point_iteration", "newton_step", "newton_fixed_point", "find_fixed_points",
            "lyapunov_exponent", "lyapunov_sweep", "attractor", "scalar_fixed_points", "memory_function",
-           "leading_plane", "regimes", "plot_dynamics", "plot_regimes", "plot_scalar_map"]
+           "leading_plane", "leading_eigenvalue", "first_network", "regimes", "regime_kinds", "plot_dynamics", "plot_regimes", "plot_scalar_map"]
 
 
 # --- the generic recurrence ------------------------------------------------------------------------
@@ -480,6 +481,34 @@ def plot_scalar_map(ws=None, *, b: float = 0.0, examples=((0.5, 0.9), (2.0, 0.05
     ax2.set(xlabel="recurrent weight w", ylabel="x", title="fixed points and long-run states", ylim=(-1.1, 1.1))
     ax2.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3, markerscale=2)   # below: no data hidden
     return fig
+
+
+def leading_eigenvalue(W) -> complex:
+    """The eigenvalue of W with the largest modulus. For a real W a real eigenvalue has imaginary part exactly 0;
+    a complex one comes with its conjugate, so its sign of the imaginary part is arbitrary."""
+    W, _ = _check_Wb(W, None)
+    eigenvalues = np.linalg.eigvals(W)
+    return complex(eigenvalues[np.argmax(np.abs(eigenvalues))])
+
+
+def first_network(criterion: Callable, *, n: int = 100, seeds=range(50)) -> tuple[int, np.ndarray]:
+    """The first seed s in ``seeds`` whose matrix ``random_weights(n, 1.0, seed=s, exact_radius=True)`` (spectral
+    radius exactly 1) satisfies ``criterion(W)``, and that matrix: an example network picked by a stated rule,
+    not by the luck of one draw. Raises ValueError when no seed qualifies."""
+    if not callable(criterion):
+        raise ValueError(f"criterion must be callable as criterion(W) -> bool, got {criterion!r}")
+    for s in seeds:
+        W = random_weights(n, 1.0, seed=s, exact_radius=True)
+        if criterion(W):
+            return int(s), W
+    raise ValueError(f"no seed in {seeds!r} gives a network that satisfies the criterion")
+
+
+def regime_kinds(W, scales, b=None, *, seed: int = 0) -> list[str]:
+    """The names of what ``regimes`` finds at each scale, with a fixed point at the origin (every |h_i| < 1e-6)
+    named "origin" rather than "fixed point"."""
+    return ["origin" if a["kind"] == "fixed point" and np.max(np.abs(a["fixed_point"].h)) < 1e-6 else a["kind"]
+            for a in regimes(W, scales, b, seed=seed)]
 
 
 def regimes(W, scales, b=None, *, seed: int = 0) -> list[dict]:
