@@ -1,7 +1,7 @@
 """Sequential loop vs parallel scan vs FFT convolution for a diagonal linear recurrence (chapter 6).
 
-    python benchmarks/scan_benchmark.py                 # CPU, one thread, writes benchmarks/results/scan.json
-    python benchmarks/scan_benchmark.py --device cuda   # on a GPU, writes benchmarks/results/scan-cuda.json
+    python benchmarks/scan_benchmark.py                 # CPU, one thread, writes rnnlib/data/scan.json (chapter 6 reads it)
+    python benchmarks/scan_benchmark.py --device cuda   # on a GPU, writes rnnlib/data/scan-cuda.json
 
 Times h_t = lam * h_{t-1} + b_t (complex64, forward only) for T = 64 ... 16384 at two widths: "narrow"
 (one sequence of 16 channels, where the loop pays ~T small kernel launches and the scan wins) and "wide"
@@ -59,7 +59,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--device", default="cpu", help="cpu or cuda")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1, as on a shared machine)")
-    parser.add_argument("--out", type=Path, default=None, help="results file (default benchmarks/results/scan[-cuda].json)")
+    parser.add_argument("--out", type=Path, default=None, help="results file (default rnnlib/data/scan[-cuda].json, package data)")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     device = torch.device(args.device)
@@ -73,7 +73,8 @@ def main(argv=None) -> int:
         "torch": torch.__version__, "threads": torch.get_num_threads(), "dtype": "complex64", "grad": False,
         "seconds": round(time.perf_counter() - t0, 1),
     }
-    out = args.out or Path(__file__).resolve().parent / "results" / ("scan.json" if device.type == "cpu" else f"scan-{device.type}.json")
+    from rnnlib.experiments import DATA_DIR
+    out = args.out or DATA_DIR / ("scan.json" if device.type == "cpu" else f"scan-{device.type}.json")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=1) + "\n")
     print(f"wrote {out} in {result['metadata']['seconds']} s")

@@ -127,16 +127,21 @@ def _train_kw():
 
 
 def run_threshold(*, seeds: int = THRESHOLD["seeds"], multipliers=THRESHOLD["multipliers"],
-                  steps: int = THRESHOLD["steps"], only_seeds=None, traces: bool = False, device=None,
-                  progress: bool | None = None) -> dict:
+                  steps: int = THRESHOLD["steps"], only_seeds=None, probe_seeds=(0,), traces: bool = False,
+                  device=None, progress: bool | None = None) -> dict:
     """Norm clipping at threshold = k x (average unclipped norm), for every k in ``multipliers``.
 
-    The average norm comes from an unclipped run of seed 0 (``THRESHOLD["probe_steps"]`` updates).
+    The average norm comes from unclipped runs of ``probe_seeds`` (``THRESHOLD["probe_steps"]`` updates each),
+    by default seed 0 alone, as in the shipped sweep. One seed can be a network that barely moves (its norm
+    stays far below the others'); averaging over several seeds makes the threshold robust to such a draw.
     """
     c = THRESHOLD
     chosen = _subset(seeds, only_seeds)
-    avg = average_norm_probe(init=c["init"], length=c["length"], lr=c["lr"], steps=c["probe_steps"], seeds=(0,),
-                             device=device)
+    probe_seeds = [int(s) for s in probe_seeds]
+    if not probe_seeds:
+        raise ValueError("probe_seeds must name at least one seed")
+    avg = average_norm_probe(init=c["init"], length=c["length"], lr=c["lr"], steps=c["probe_steps"],
+                             seeds=probe_seeds, device=device)
     task = TemporalOrder(c["length"])
     mult_of = [k for k in multipliers for _ in chosen]
     seed_of = [s for _ in multipliers for s in chosen]
