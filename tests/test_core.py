@@ -143,3 +143,31 @@ def test_best_time_takes_the_fastest_call_after_the_warmup(monkeypatch):
         best_time(fn, repeats=0)
     with pytest.raises(ValueError, match="warmup"):
         best_time(fn, repeats=1, warmup=-1)
+
+
+def test_the_seed_offset_shifts_every_seed_rnnlib_hands_out(monkeypatch):
+    import numpy as np
+    import torch
+    from rnnlib.device import manual_seed, numpy_rng, seed_offset, shift_seed, torch_generator
+    from rnnlib.rnn import ElmanRNN
+
+    base = (torch.rand(3, generator=torch_generator(4)), numpy_rng(4).normal(), ElmanRNN(1, 4, 1, seed=4).W_hh)
+    monkeypatch.setenv("RNNLIB_SEED_OFFSET", "3")
+    assert seed_offset() == 3 and shift_seed(4) == 7
+    assert torch.equal(torch.rand(3, generator=torch_generator(1)), base[0])          # 1 + 3 draws as 4 did
+    assert numpy_rng(1).normal() == base[1]
+    assert torch.equal(ElmanRNN(1, 4, 1, seed=1).W_hh, base[2])
+    assert not torch.equal(torch.rand(3, generator=torch_generator(4)), base[0])
+    manual_seed(1)
+    a = torch.rand(2)
+    torch.manual_seed(4)
+    assert torch.equal(a, torch.rand(2))
+
+
+@pytest.mark.parametrize("raw", ["-1", "one", "1.5"])
+def test_a_bad_seed_offset_names_the_variable(monkeypatch, raw):
+    from rnnlib.device import seed_everything
+
+    monkeypatch.setenv("RNNLIB_SEED_OFFSET", raw)
+    with pytest.raises(ValueError, match="RNNLIB_SEED_OFFSET must be an integer >= 0"):
+        seed_everything(0)

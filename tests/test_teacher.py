@@ -161,3 +161,14 @@ def test_bad_arguments():
         TS.train_student("rnn", 0.5, 1e-3, steps=2, schedule="step")
     with pytest.raises(ValueError, match="kind"):
         TS.hessian_at_teacher(TS.make_small_teacher(), "banded")
+
+
+def test_shift_false_ignores_the_seed_offset_and_shift_true_follows_it(monkeypatch):
+    """The shipped sweep's teachers were drawn with offset 0; ``shift=False`` rebuilds them under any offset."""
+    base = TS.make_teacher(0.9, seed=3)
+    small = TS.make_small_teacher(seed=1)
+    monkeypatch.setenv("RNNLIB_SEED_OFFSET", "2")
+    assert torch.equal(TS.make_teacher(0.9, seed=3, shift=False).A, base.A)
+    assert torch.equal(TS.make_small_teacher(seed=1, shift=False).A, small.A)
+    assert torch.equal(TS.make_teacher(0.9, seed=3).A, TS.make_teacher(0.9, seed=5, shift=False).A)   # 3 + 2
+    assert not torch.equal(TS.make_teacher(0.9, seed=3).A, base.A)
