@@ -45,7 +45,8 @@ from .device import numpy_rng
 __all__ = ["run_recurrence", "elman_update", "random_weights", "autonomous_map", "trajectory", "map_jacobian",
            "FixedPoint", "fixed_point_iteration", "newton_step", "newton_fixed_point", "find_fixed_points",
            "lyapunov_exponent", "lyapunov_sweep", "attractor", "scalar_fixed_points", "memory_function",
-           "leading_plane", "leading_eigenvalue", "first_network", "regimes", "regime_kinds", "plot_dynamics", "plot_regimes", "plot_scalar_map"]
+           "leading_plane", "leading_eigenvalue", "first_network", "regimes", "regime_kinds", "plot_dynamics",
+           "plot_regimes", "plot_scalar_map"]
 
 
 # --- the generic recurrence ------------------------------------------------------------------------
