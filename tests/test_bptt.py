@@ -338,3 +338,147 @@ def test_unrolled_graph_draws_the_truncated_backward_path():
     with pytest.raises(ValueError, match="truncate"):
         unrolled_graph(ax, T=3, truncate=-1)
     plt.close(fig)
+
+
+# --- autograd_macs: torch's FLOP counter against a hand count ------------------------------------------
+
+def _elman_macs(T, B, I, H, O, *, readout="last", states_only=False, u_grad=False, h0_grad=False):
+    """Multiply-adds of ElmanRNN's matrix products, forward and backward, counted by hand.
+
+    Forward, per step: h_{t-1} W_hh^T (B H H) and u_t W_xh^T (B I H); readout h W_hy^T (B H O per scored step).
+    Backward of a product A W^T: dW = dOut^T A (the same size) and dA = dOut W (the same size), the latter only
+    when A needs a gradient: never for h_0 = 0 or u (unless they require grad), always for h_1..h_{T-1}
+    and for the scored states.
+    """
+    scored = 0 if states_only else (T if readout == "all" else 1)
+    fwd = T * B * H * (H + I) + scored * B * H * O
+    bwd = (T * B * H * I * (2 if u_grad else 1)                 # dW_xh (+ du)
+           + (2 * T - (0 if h0_grad else 1)) * B * H * H        # dW_hh every step, dh_{t-1} for t >= 2 (and dh_0)
+           + 2 * scored * B * H * O)                            # dW_hy and dh_t at the scored steps
+    return fwd + bwd
+
+
+@pytest.mark.parametrize("T, B, I, H, O", [(1, 1, 1, 1, 1), (1, 2, 3, 4, 5), (3, 2, 3, 4, 5), (6, 3, 2, 7, 1)])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_autograd_macs_of_an_elman_rnn_equal_a_hand_count(T, B, I, H, O, dtype):
+    u = torch.randn(T, B, I, dtype=dtype)
+    last = ElmanRNN(I, H, O, dtype=dtype, seed=0)
+    assert bptt.autograd_macs(last, u) == _elman_macs(T, B, I, H, O)
+    every = ElmanRNN(I, H, O, dtype=dtype, seed=0, readout="all")
+    assert bptt.autograd_macs(every, u) == _elman_macs(T, B, I, H, O, readout="all")
+    assert bptt.autograd_macs(last.states, u) == _elman_macs(T, B, I, H, O, states_only=True)   # a bound method
+    assert bptt.autograd_macs(last, u.clone().requires_grad_()) == _elman_macs(T, B, I, H, O, u_grad=True)
+    h0 = torch.zeros(B, H, dtype=dtype, requires_grad=True)
+    assert bptt.autograd_macs(lambda x: last(x, h0), u) == _elman_macs(T, B, I, H, O, h0_grad=True)
+
+
+def test_autograd_macs_forward_part_is_the_elman_formula_and_grows_linearly_in_T():
+    """Chapter 2's count: each step costs B H (I + H) multiply-adds forward, and the backward pass ~2x that."""
+    B, I, H = 4, 1, 8
+    model = ElmanRNN(I, H, 1, dtype=torch.float64, seed=1)
+    macs = [bptt.autograd_macs(model.states, torch.zeros(T, B, I, dtype=torch.float64)) for T in (2, 4, 8)]
+    per_step = B * H * (I + H) + B * H * (I + 2 * H)          # forward + backward of one step
+    assert macs[1] - macs[0] == 2 * per_step and macs[2] - macs[1] == 4 * per_step
+
+
+def test_autograd_macs_of_a_linear_layer_count_two_flops_per_multiply_add():
+    """nn.Linear: y = x W^T + b is one (B, I) x (I, O) product forward and dW = dy^T x backward (x needs none)."""
+    B, I, O = 5, 7, 3
+    x = torch.randn(B, I)
+    for bias in (False, True):
+        lin = torch.nn.Linear(I, O, bias=bias)
+        assert bptt.autograd_macs(lin, x) == 2 * B * I * O
+        assert bptt.autograd_macs(lin, x.clone().requires_grad_()) == 3 * B * I * O
+
+
+def test_autograd_macs_clear_the_gradients_they_leave():
+    model = ElmanRNN(2, 5, 1, dtype=torch.float64, seed=0)
+    u = torch.randn(4, 3, 2, dtype=torch.float64)
+    bptt.autograd_macs(model, u)
+    assert all(p.grad is None for p in model.parameters())
+    bptt.autograd_macs(model.states, u)                         # a bound method: its module is cleared too
+    assert all(p.grad is None for p in model.parameters())
+    # and the count does not change the model's output
+    before = model(u)[0].detach().clone()
+    bptt.autograd_macs(model, u)
+    torch.testing.assert_close(model(u)[0].detach(), before, rtol=0, atol=0)
+
+
+# --- train_lag_seeds against train_lag, seed by seed ---------------------------------------------------
+
+@pytest.mark.parametrize("truncate", [None, 0, 1, 3, 50])
+def test_train_lag_seeds_equal_train_lag_run_per_seed(truncate):
+    seeds = [0, 4, 11]
+    kw = dict(truncate=truncate, steps=40, eval_every=15, eval_size=60, n_hidden=8, lr=0.3, batch_size=10)
+    runs = bptt.train_lag_seeds(3, seeds, **kw)
+    singles = [bptt.train_lag(3, seed=s, **kw) for s in seeds]
+    assert set(runs) == {"seeds", "steps", "error", "loss"}
+    np.testing.assert_array_equal(runs["seeds"], seeds)
+    np.testing.assert_array_equal(runs["steps"], [15, 30, 40])
+    np.testing.assert_array_equal(runs["steps"], singles[0]["steps"])
+    assert runs["loss"].shape == (3, 40) and runs["error"].shape == (3, 3)
+    for i, single in enumerate(singles):
+        np.testing.assert_allclose(runs["loss"][i], single["loss"], rtol=0, atol=1e-12)
+        np.testing.assert_array_equal(runs["error"][i], single["error"])
+
+
+def test_train_lag_seeds_truncation_and_options_reach_every_run():
+    """A longer sequence (length), more units and an unusual spectral radius: still train_lag per seed; and the
+    truncation is not ignored (full and truncate=0 give different losses)."""
+    kw = dict(length=9, n_hidden=5, spectral_radius=1.3, steps=25, eval_every=25, eval_size=30, batch_size=6, lr=0.2)
+    full = bptt.train_lag_seeds(4, [2, 7], **kw)
+    cut = bptt.train_lag_seeds(4, [2, 7], truncate=0, **kw)
+    for i, s in enumerate([2, 7]):
+        np.testing.assert_allclose(full["loss"][i], bptt.train_lag(4, seed=s, **kw)["loss"], rtol=0, atol=1e-12)
+        np.testing.assert_allclose(cut["loss"][i], bptt.train_lag(4, seed=s, truncate=0, **kw)["loss"],
+                                   rtol=0, atol=1e-12)
+    assert np.max(np.abs(full["loss"][:, 1:] - cut["loss"][:, 1:])) > 1e-6
+    np.testing.assert_array_equal(full["loss"][:, 0], cut["loss"][:, 0])         # the first loss is before any update
+
+
+def test_train_lag_seeds_first_loss_is_the_loss_of_the_initial_weights():
+    """Independent of both trainers: step 1's loss is bptt.loss of init_params(seed) on step 1's batch."""
+    seeds = [1, 5]
+    runs = bptt.train_lag_seeds(2, seeds, steps=1, eval_every=1, eval_size=40, n_hidden=6, batch_size=8,
+                                spectral_radius=0.8)
+    for i, s in enumerate(seeds):
+        params = bptt.init_params(1, 6, 1, spectral_radius=0.8, seed=s)
+        u, target, mask = bptt.lag_batch(2, 8, seed=s * 1_000_003 + 1)
+        assert runs["loss"][i, 0] == pytest.approx(bptt.loss(params, u, target, mask=mask), rel=1e-13)
+    assert np.all((runs["error"] >= 0) & (runs["error"] <= 1))
+
+
+def test_train_lag_seeds_runs_are_independent_of_their_neighbours():
+    kw = dict(steps=20, eval_every=10, eval_size=30, n_hidden=6, batch_size=8)
+    alone = bptt.train_lag_seeds(3, [6], **kw)
+    together = bptt.train_lag_seeds(3, [9, 6, 6], **kw)
+    np.testing.assert_allclose(together["loss"][1], alone["loss"][0], rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(together["loss"][1], together["loss"][2])      # a repeated seed repeats its run
+    np.testing.assert_array_equal(together["error"][1], alone["error"][0])
+    assert not np.allclose(together["loss"][0], together["loss"][1])
+    # seeds may be any iterable of integers (a range, numpy integers, integral floats)
+    r = bptt.train_lag_seeds(3, np.array([6]), **kw)
+    np.testing.assert_array_equal(r["loss"], alone["loss"])
+    assert r["seeds"].tolist() == [6]
+
+
+@pytest.mark.parametrize("args, kw, name", [
+    ((2, []), {}, "seeds"),
+    ((2, [0, -1]), {}, "seed"),
+    ((2, [1.5]), {}, "seed"),
+    ((2, [True]), {}, "seed"),
+    ((2, [0]), dict(steps=0), "steps"),
+    ((2, [0]), dict(steps=2.5), "steps"),
+    ((2, [0]), dict(lr=0.0), "lr"),
+    ((2, [0]), dict(lr=-0.1), "lr"),
+    ((2, [0]), dict(eval_every=0), "eval_every"),
+    ((2, [0]), dict(truncate=-1), "truncate"),
+    ((2, [0]), dict(truncate=1.5), "truncate"),
+    ((2, [0]), dict(n_hidden=0), "n_hidden"),
+    ((-1, [0]), {}, "lag"),
+    ((6, [0]), dict(length=4), "lag"),
+    ((2, [0]), dict(batch_size=0), "batch_size"),
+])
+def test_train_lag_seeds_bad_arguments(args, kw, name):
+    with pytest.raises(ValueError, match=name):
+        bptt.train_lag_seeds(*args, **kw)

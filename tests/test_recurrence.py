@@ -290,3 +290,225 @@ def test_figures_draw():
     fig = R.plot_scalar_map(np.linspace(-2, 2, 21))
     assert len(fig.axes) == 2
     plt.close(fig)
+
+
+# --- leading_eigenvalue, first_network, regimes / regime_kinds ----------------------------------------
+
+def _similar(eigenblock, seed):
+    """A dense matrix P D P^-1 whose eigenvalues are those of the block-diagonal D (known by construction)."""
+    D = np.asarray(eigenblock, dtype=float)
+    P = np.random.default_rng(seed).normal(size=D.shape) + 3 * np.eye(D.shape[0])   # well conditioned
+    return P @ D @ np.linalg.inv(P)
+
+
+def _rot(r, theta):
+    """r * rotation(theta): the real 2 x 2 block with eigenvalues r e^{+-i theta}."""
+    return r * np.array([[math.cos(theta), -math.sin(theta)], [math.sin(theta), math.cos(theta)]])
+
+
+def _block(*blocks):
+    n = sum(np.atleast_2d(b).shape[0] for b in blocks)
+    D, i = np.zeros((n, n)), 0
+    for b in blocks:
+        b = np.atleast_2d(b)
+        D[i:i + b.shape[0], i:i + b.shape[0]] = b
+        i += b.shape[0]
+    return D
+
+
+@pytest.mark.parametrize("W, expected", [
+    (np.array([[2.5]]), 2.5 + 0j),
+    (np.diag([0.5, -3.0, 2.0]), -3.0 + 0j),                                       # largest modulus, not largest value
+    (_similar(_block(_rot(0.95, 1.2), [[-0.8]], [[0.5]]), 0), 0.95 * np.exp(1.2j)),  # a complex pair leads
+    (_similar(_block(_rot(0.95, 1.2), [[-1.3]], [[0.5]]), 1), -1.3 + 0j),         # a real eigenvalue beats the pair
+    (_rot(1.1, 1.0), 1.1 * np.exp(1.0j)),
+])
+def test_leading_eigenvalue_of_matrices_with_known_spectra(W, expected):
+    lam = R.leading_eigenvalue(W)
+    assert isinstance(lam, complex)
+    # a complex eigenvalue comes with its conjugate: either may be returned
+    assert lam.real == pytest.approx(expected.real, abs=1e-10)
+    assert abs(lam.imag) == pytest.approx(abs(expected.imag), abs=1e-10)
+    if expected.imag == 0:
+        assert lam.imag == 0.0                                                    # documented: exactly 0
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_leading_eigenvalue_equals_numpy_largest_modulus(seed):
+    W = np.random.default_rng(seed).normal(size=(12, 12))
+    ref = np.linalg.eigvals(W)
+    lam = R.leading_eigenvalue(W)
+    assert abs(lam) == pytest.approx(np.max(np.abs(ref)), rel=1e-12)
+    assert np.min(np.abs(ref - lam)) < 1e-10                                     # it is one of W's eigenvalues
+    if abs(lam.imag) > 1e-9:                                                     # complex: its conjugate is one too
+        assert np.min(np.abs(ref - lam.conjugate())) < 1e-10
+    else:
+        assert lam.imag == 0.0
+
+
+@pytest.mark.parametrize("W", [np.ones(3), np.ones((2, 3)), np.ones((1, 2, 2))])
+def test_leading_eigenvalue_bad_input(W):
+    with pytest.raises(ValueError, match="W must"):
+        R.leading_eigenvalue(W)
+
+
+def _brute_first(criterion, n, seeds):
+    """The first seed whose N(0, 1/n) matrix, rescaled to spectral radius 1 here, meets the criterion."""
+    for s in seeds:
+        W = R.random_weights(n, 1.0, seed=s)
+        W = W / np.max(np.abs(np.linalg.eigvals(W)))
+        if criterion(W):
+            return s, W
+    return None, None
+
+
+@pytest.mark.parametrize("name, criterion", [
+    ("complex leading eigenvalue", lambda W: abs(R.leading_eigenvalue(W).imag) > 0.1),
+    ("real positive leading eigenvalue", lambda W: R.leading_eigenvalue(W).imag == 0 and R.leading_eigenvalue(W).real > 0),
+    ("real negative leading eigenvalue", lambda W: R.leading_eigenvalue(W).imag == 0 and R.leading_eigenvalue(W).real < 0),
+    ("positive trace", lambda W: np.trace(W) > 0.5),
+])
+@pytest.mark.parametrize("seeds", [range(30), [17, 5, 9, 2, 11, 0, 23, 8, 1, 4, 3, 29]])
+def test_first_network_is_the_first_qualifying_seed_of_a_brute_force_loop(name, criterion, seeds):
+    n = 8
+    s_ref, W_ref = _brute_first(criterion, n, seeds)
+    assert s_ref is not None
+    s, W = R.first_network(criterion, n=n, seeds=seeds)
+    assert type(s) is int and s == s_ref
+    assert W.shape == (n, n)
+    np.testing.assert_allclose(W, W_ref, rtol=1e-12, atol=1e-14)
+    assert np.max(np.abs(np.linalg.eigvals(W))) == pytest.approx(1.0, abs=1e-12)   # spectral radius exactly 1
+    assert criterion(W)
+
+
+def test_first_network_asks_in_order_and_stops_at_the_first_hit():
+    asked = []
+
+    def criterion(W):
+        asked.append(W.copy())
+        return len(asked) == 3                                   # the third seed offered qualifies
+
+    seeds = [12, 4, 7, 1, 9]
+    s, W = R.first_network(criterion, n=5, seeds=seeds)
+    assert s == 7 and len(asked) == 3
+    for seen, seed in zip(asked, seeds):
+        ref = R.random_weights(5, 1.0, seed=seed)
+        np.testing.assert_allclose(seen, ref / np.max(np.abs(np.linalg.eigvals(ref))), rtol=1e-12, atol=1e-14)
+    np.testing.assert_array_equal(W, asked[-1])
+
+
+@pytest.mark.parametrize("seeds", [range(6), [], [3]])
+def test_first_network_raises_when_no_seed_qualifies(seeds):
+    asked = []
+
+    def never(W):
+        asked.append(1)
+        return False
+
+    with pytest.raises(ValueError, match="no seed"):
+        R.first_network(never, n=4, seeds=seeds)
+    assert len(asked) == len(seeds)                              # every seed was tried before giving up
+
+
+@pytest.mark.parametrize("args, kw, name", [
+    (("not callable",), {}, "criterion"),
+    ((None,), {}, "criterion"),
+    ((lambda W: True,), dict(n=0), "n must"),
+    ((lambda W: True,), dict(n=2.5), "n must"),
+    ((lambda W: True,), dict(n=4, seeds=[-1]), "seed"),
+    ((lambda W: True,), dict(n=4, seeds=[1.5]), "seed"),
+])
+def test_first_network_bad_input(args, kw, name):
+    with pytest.raises(ValueError, match=name):
+        R.first_network(*args, **kw)
+
+
+def _start(n, seed):
+    """The documented start of ``regimes``: uniform in [-1, 1]^n drawn with ``seed``."""
+    return np.random.default_rng(seed).uniform(-1, 1, n)
+
+
+def test_regimes_of_a_contracting_network_settle_at_the_origin():
+    """rho(g W) = g < 1 with no bias: the origin is the only fixed point and it attracts every start."""
+    W = R.random_weights(30, 1.0, seed=0, exact_radius=True)
+    scales = [0.0, 0.3, 0.6, 0.9]
+    out = R.regimes(W, scales, seed=2)
+    assert len(out) == len(scales)
+    for g, a in zip(scales, out):
+        assert a["kind"] == "fixed point" and a["period"] == 1
+        np.testing.assert_allclose(a["fixed_point"].h, 0.0, atol=1e-12)
+        assert a["fixed_point"].stable
+        # the state after the documented 300 steps of burn-in from the documented start
+        np.testing.assert_allclose(a["h"], R.trajectory(g * W, 0.0, _start(30, 2), 300)[-1], rtol=1e-12, atol=1e-300)
+        if g > 0:
+            assert a["lyapunov"] < math.log(g) + 0.2             # a contraction: negative exponent
+    assert R.regime_kinds(W, scales, seed=2) == ["origin"] * 4
+
+
+def test_regimes_of_one_unit_follow_the_sign_of_the_start():
+    """x -> tanh(2x) has stable fixed points +-x* (x* = tanh(2 x*)); a start in (0, 1] goes to +x*,
+    one in [-1, 0) to -x*. x -> tanh(-2x) flips the sign each step: a period-2 cycle on +-x*."""
+    x_star = max(r for r, _ in R.scalar_fixed_points(2.0, 0.0))
+    assert x_star == pytest.approx(math.tanh(2 * x_star), abs=1e-13) and x_star > 0.9
+    W = np.array([[1.0]])
+    signs = set()
+    for seed in range(6):
+        h0 = _start(1, seed)
+        signs.add(np.sign(h0[0]))
+        fp, cycle, decay = R.regimes(W, [2.0, -2.0, 0.5], seed=seed)
+        assert fp["kind"] == "fixed point"
+        assert fp["fixed_point"].h[0] == pytest.approx(np.sign(h0[0]) * x_star, abs=1e-10)
+        assert cycle["kind"] == "periodic" and cycle["period"] == 2
+        assert abs(cycle["h"][0]) == pytest.approx(x_star, abs=1e-8)
+        assert decay["kind"] == "fixed point" and abs(decay["fixed_point"].h[0]) < 1e-12
+        assert R.regime_kinds(W, [2.0, -2.0, 0.5], seed=seed) == ["fixed point", "periodic", "origin"]
+    assert signs == {-1.0, 1.0}                                  # both basins were visited
+
+
+def test_regimes_with_a_bias_find_a_fixed_point_away_from_the_origin():
+    """g = 0: h_1 = tanh(b) and it stays there, a fixed point that is not the origin."""
+    W = R.random_weights(10, 1.0, seed=1, exact_radius=True)
+    b = np.linspace(-0.5, 0.5, 10)
+    (a,) = R.regimes(W, [0.0], b)
+    assert a["kind"] == "fixed point"
+    np.testing.assert_allclose(a["fixed_point"].h, np.tanh(b), atol=1e-14)
+    np.testing.assert_allclose(a["h"], np.tanh(b), atol=1e-14)
+    assert R.regime_kinds(W, [0.0, 0.5], b) == ["fixed point", "fixed point"]
+    # "origin" is every |h_i| < 1e-6: a tiny bias moves the fixed point less than that, a larger one more
+    assert R.regime_kinds(W, [0.5], 1e-9) == ["origin"]
+    assert R.regime_kinds(W, [0.5], 1e-4) == ["fixed point"]
+
+
+def test_regimes_name_cycles_tori_and_chaos_in_the_order_of_the_scales():
+    rot = _rot(1.0, 1.0)                                         # g rot: decays for g < 1, invariant circle for g > 1
+    assert R.regime_kinds(rot, [1.1, 0.5]) == ["quasi-periodic", "origin"]
+    W = R.random_weights(60, 1.0, seed=0, exact_radius=True)
+    assert R.regime_kinds(W, [3.0, 0.5]) == ["chaotic", "origin"]
+    chaos = R.regimes(W, [3.0])[0]
+    assert chaos["kind"] == "chaotic" and chaos["lyapunov"] > 0.01 and chaos["fixed_point"] is None
+    assert R.regimes(W, []) == [] and R.regime_kinds(W, []) == []
+
+
+def test_regimes_start_depends_on_the_seed_only():
+    W = R.random_weights(6, 1.0, seed=3, exact_radius=True)
+    a0, a1, a0_again = (R.regimes(W, [1.5], seed=s)[0]["h"] for s in (0, 1, 0))
+    np.testing.assert_array_equal(a0, a0_again)
+    np.testing.assert_allclose(a1, R.trajectory(1.5 * W, 0.0, _start(6, 1), 300)[-1], rtol=1e-12, atol=1e-14)
+    assert not np.allclose(a0, a1)
+
+
+@pytest.mark.parametrize("fn", [R.regimes, R.regime_kinds])
+@pytest.mark.parametrize("kw, name", [
+    (dict(W=np.ones((2, 3)), scales=[1.0]), "W must"),
+    (dict(W=np.ones(3), scales=[1.0]), "W must"),
+    (dict(W=np.eye(3), scales=[1.0], seed=-1), "seed"),
+    (dict(W=np.eye(3), scales=[1.0], seed=0.5), "seed"),
+])
+def test_regimes_bad_input(fn, kw, name):
+    with pytest.raises(ValueError, match=name):
+        fn(**kw)
+
+
+def test_regimes_reject_a_bias_of_the_wrong_length():
+    with pytest.raises(ValueError):                              # numpy's broadcast error: it does not name b
+        R.regimes(np.eye(3), [1.0], np.ones(4))
