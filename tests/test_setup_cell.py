@@ -60,7 +60,7 @@ def test_with_rnnlib_installed_the_cell_installs_nothing(monkeypatch, capsys):
 def test_without_rnnlib_the_cell_pip_installs_the_books_version_and_leaves_torch(monkeypatch, capsys):
     calls, ns = run_cell(monkeypatch, installed=False)
     url, version = setup_cell.repository(), setup_cell.version()
-    assert calls == [[sys.executable, "-m", "pip", "install", "--quiet", f"rnnlib @ git+{url}@v{version}"]]
+    assert calls == [[sys.executable, "-m", "pip", "install", "--quiet", f"rnnlib[book] @ git+{url}@v{version}"]]
     assert not any("torch" in part for part in calls[0])     # Colab's own torch (with CUDA) is kept
     out = capsys.readouterr().out
     assert "installing it" in out and f"git+{url}@v{version}" in out

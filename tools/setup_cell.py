@@ -48,7 +48,7 @@ try:
     import rnnlib
 except ImportError:
     command = [sys.executable, "-m", "pip", "install", "--quiet",
-               f"rnnlib @ git+{{BOOK_REPOSITORY}}@v{{BOOK_VERSION}}"]
+               f"rnnlib[book] @ git+{{BOOK_REPOSITORY}}@v{{BOOK_VERSION}}"]
     print("rnnlib is not installed here; installing it:", " ".join(command[3:]))
     subprocess.check_call(command)
     importlib.invalidate_caches()
