@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from test_site import CHROMIUM
+from test_site import browser  # noqa: F401  (the same headless chromium, network cut, as the site test)
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTER = "01_rnn_basics.ipynb"
@@ -79,55 +79,47 @@ def lab(tmp_path_factory):
         log.close()
 
 
-def test_chapter_one_runs_in_jupyterlab_and_its_slider_redraws(lab):
-    from playwright.sync_api import sync_playwright
-
+def test_chapter_one_runs_in_jupyterlab_and_its_slider_redraws(lab, browser):
     base, token = lab
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"chromium not found at {CHROMIUM}: install Debian's chromium (apt-get install chromium)")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        outside = []
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = ctx.new_page()
+    outside = []
 
-        def route(r):
-            if r.request.url.startswith(base) or r.request.url.startswith(("data:", "blob:", "ws:")):
-                r.continue_()
-            else:
-                outside.append(r.request.url)
-                r.abort()
+    def route(r):
+        if r.request.url.startswith(base) or r.request.url.startswith(("data:", "blob:", "ws:")):
+            r.continue_()
+        else:
+            outside.append(r.request.url)
+            r.abort()
 
-        page.route("**/*", route)
-        page.goto(f"{base}/lab/tree/{CHAPTER}?token={token}", wait_until="load")
-        page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
-                               " && window.jupyterapp.shell.currentWidget.sessionContext", timeout=60000)
-        # the kernel is the book's own (installed by `make venv`), and it has started
-        page.wait_for_function("""() => { const s = window.jupyterapp.shell.currentWidget.sessionContext;
-            return s.session && s.session.kernel && s.session.kernel.status === 'idle'; }""", timeout=60000)
-        page.evaluate("() => window.jupyterapp.shell.currentWidget.content.model.sharedModel.cells.length")
-        page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
-        # every code cell has an execution count (no "[*]" and no "[ ]" left) and the kernel is idle again
-        page.wait_for_function("""() => { const nb = window.jupyterapp.shell.currentWidget;
-            const cells = nb.content.model.sharedModel.cells.filter(c => c.cell_type === 'code');
-            return cells.length > 0 && cells.every(c => c.execution_count !== null)
-                && nb.sessionContext.session.kernel.status === 'idle'; }""", timeout=150000, polling=1000)
-        errors = page.evaluate("""() => window.jupyterapp.shell.currentWidget.content.model.sharedModel.cells
-            .filter(c => c.cell_type === 'code')
-            .flatMap(c => c.outputs.filter(o => o.output_type === 'error').map(o => o.ename + ': ' + o.evalue))""")
-        assert not errors, f"{CHAPTER} raised in JupyterLab: {errors[:3]}"
-        # the interactive figure is a live ipywidgets control here: move its first slider, the picture must change
-        handle = page.locator(".jp-OutputArea .widget-slider .noUi-handle").first
-        handle.wait_for(state="attached", timeout=30000)
-        handle.scroll_into_view_if_needed()
-        box = handle.locator("xpath=ancestor::div[contains(@class,'widget-vbox')][1]")
-        img = box.locator(".jp-OutputArea img").first
-        img.wait_for(timeout=30000)
-        before = img.get_attribute("src")
-        handle.focus()
-        page.keyboard.press("ArrowRight")
-        page.wait_for_function("""([el, src]) => { const i = el.querySelector('.jp-OutputArea img');
-            return i && i.getAttribute('src') !== src; }""", arg=[box.element_handle(), before], timeout=30000)
-        assert not outside, f"JupyterLab asked for outside resources: {outside[:5]}"
-        browser.close()
+    page.route("**/*", route)
+    page.goto(f"{base}/lab/tree/{CHAPTER}?token={token}", wait_until="load")
+    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
+                           " && window.jupyterapp.shell.currentWidget.sessionContext", timeout=60000)
+    # the kernel is the book's own (installed by `make venv`), and it has started
+    page.wait_for_function("""() => { const s = window.jupyterapp.shell.currentWidget.sessionContext;
+        return s.session && s.session.kernel && s.session.kernel.status === 'idle'; }""", timeout=60000)
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    # every code cell has an execution count (no "[*]" and no "[ ]" left) and the kernel is idle again
+    page.wait_for_function("""() => { const nb = window.jupyterapp.shell.currentWidget;
+        const cells = nb.content.model.sharedModel.cells.filter(c => c.cell_type === 'code');
+        return cells.length > 0 && cells.every(c => c.execution_count !== null)
+            && nb.sessionContext.session.kernel.status === 'idle'; }""", timeout=150000, polling=1000)
+    errors = page.evaluate("""() => window.jupyterapp.shell.currentWidget.content.model.sharedModel.cells
+        .filter(c => c.cell_type === 'code')
+        .flatMap(c => c.outputs.filter(o => o.output_type === 'error').map(o => o.ename + ': ' + o.evalue))""")
+    assert not errors, f"{CHAPTER} raised in JupyterLab: {errors[:3]}"
+    # the interactive figure is a live ipywidgets control here: move its first slider, the picture must change
+    handle = page.locator(".jp-OutputArea .widget-slider .noUi-handle").first
+    handle.wait_for(state="attached", timeout=30000)
+    handle.scroll_into_view_if_needed()
+    box = handle.locator("xpath=ancestor::div[contains(@class,'widget-vbox')][1]")
+    img = box.locator(".jp-OutputArea img").first
+    img.wait_for(timeout=30000)
+    before = img.get_attribute("src")
+    handle.focus()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function("""([el, src]) => { const i = el.querySelector('.jp-OutputArea img');
+        return i && i.getAttribute('src') !== src; }""", arg=[box.element_handle(), before], timeout=30000)
+    assert not outside, f"JupyterLab asked for outside resources: {outside[:5]}"
+    ctx.close()
