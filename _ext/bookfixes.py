@@ -4,7 +4,7 @@
   (a console error: "Identifier 'THEBE_JS_URL' has already been declared") and points at a CDN.
   The book does not use thebe (live code runs through the launch buttons), so its scripts are dropped.
 * Before each notebook is read (and executed), ``RNNLIB_NOTEBOOK`` is set to its name, so the
-  kernel that myst-nb starts knows which chapter it runs (``rnnlib.widgets`` tags its latency log).
+  kernel that myst-nb starts knows which chapter it runs (``rnnlib.book.widgets`` tags its latency log).
 * After the build, each notebook's execution time (measured by myst-nb) is written to
   ``_build/exec_times.json`` for ``benchmarks/report.py``.
 """

@@ -7,7 +7,7 @@ For each configuration (wiring, batch B, sequence length T) the two models hold 
 (``LTC.from_ncps``); one timed call is a forward pass over the sequence plus the backward pass of a
 squared-output loss. Three variants are timed, interleaved repetition by repetition so that a change
 in machine load hits them alike: ncps, rnnlib (its default: the fused sub-steps as one autograd node
-with a hand-written backward, ``rnnlib.ltc_fused``) and rnnlib with ``fast_backward=False`` (plain
+with a hand-written backward, ``rnnlib.models.ltc_fused``) and rnnlib with ``fast_backward=False`` (plain
 autograd through ``LTC.step``; it only precomputes what does not change along the sequence). The
 ratio rnnlib / ncps is reported (below 1 means rnnlib is faster); timings are never asserted.
 """
@@ -27,7 +27,7 @@ import ncps.torch as nt  # noqa: E402
 import ncps.wirings as nw  # noqa: E402
 
 from rnnlib.device import time_once  # noqa: E402
-from rnnlib.ncp import LTC  # noqa: E402
+from rnnlib.models.ncp import LTC  # noqa: E402
 
 CONFIGS = [  # name, wiring factory, inputs, B, T
     ("sine example: AutoNCP(16, 1)", lambda: nw.AutoNCP(16, 1), 2, 1, 48),

@@ -2,7 +2,7 @@
 
 Reported, never asserted: run it after ``make book`` (``make test`` does). It reads what the build
 measured — ``_build/exec_times.json`` (each notebook's execution time, from myst-nb) and
-``_build/explorers.jsonl`` (each interactive figure's per-frame latency, from rnnlib.widgets) —
+``_build/explorers.jsonl`` (each interactive figure's per-frame latency, from rnnlib.book.widgets) —
 adds the size of every built page (its HTML plus the images it loads from ``_images``), prints a
 table against the book's budgets, and saves it all to ``benchmarks/results/report.json``.
 """

@@ -21,7 +21,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from rnnlib import ssm  # noqa: E402
+from rnnlib.models import ssm  # noqa: E402
 from rnnlib.device import best_time  # noqa: E402
 
 LENGTHS = (64, 256, 1024, 4096, 16384)
@@ -73,7 +73,7 @@ def main(argv=None) -> int:
         "torch": torch.__version__, "threads": torch.get_num_threads(), "dtype": "complex64", "grad": False,
         "seconds": round(time.perf_counter() - t0, 1),
     }
-    from rnnlib.experiments import DATA_DIR
+    from rnnlib.sweeps.results import DATA_DIR
     out = args.out or DATA_DIR / ("scan.json" if device.type == "cpu" else f"scan-{device.type}.json")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=1) + "\n")

@@ -1,52 +1,39 @@
 """rnnlib: the small shared library behind the book "Why recurrent networks are hard to train, and what fixes it".
 
-Every chapter imports it. Modules are named after the math they implement:
+Every chapter imports it. Its folders say what the code is, from the bottom layer up:
 
-* ``device``      device choice (CUDA, MPS or CPU; ``RNNLIB_DEVICE=cpu`` forces the CPU) and seeding
-* ``bptt``        a from-scratch Elman RNN in NumPy with full and truncated BPTT (chapter 2)
-* ``rnn``         the same Elman RNN in torch (chapters 1, 3, 4)
-* ``tasks``       sequence tasks with known dependencies (lag task: chapters 1, 3, 5, 7)
-* ``train``       a training loop that records losses and gradient norms and reports divergence
-* ``plots``       the book's figure style and shared figure helpers
-* ``widgets``     interactive experiments: a live ipywidgets control, and a static scrubber for the website
-* ``check``       exercise checkers with friendly feedback
-* ``experiments`` the command line for the sweeps whose small results ship in ``rnnlib/data``
+* shared helpers: ``device`` (device choice and seeding), ``train`` (the training loop, with divergence
+  reports), ``_validate`` (argument checks)
+* ``rnnlib.book``: the book's machinery: figure style, widgets that also work on the static site, quoted numbers
+* ``rnnlib.models``: the networks: Elman (and its batched ensemble), LSTM/GRU, orthogonal, fused, SSM/LRU, LTC/CfC, wirings
+* ``rnnlib.tasks``: the lag task, the recent-past task, Pascanu et al.'s six problems
+* ``rnnlib.theory``: the mathematics the chapters explain: recurrence, BPTT, gradients, dynamics, surfaces, memory
+* ``rnnlib.remedies``: clipping, the NaN guard, Pascanu's initialisations, the Omega regulariser
+* ``rnnlib.sweeps``: the experiments whose results ship in ``rnnlib/data`` (``python -m rnnlib.sweeps``)
+* ``rnnlib.check``: the exercise checkers, one module per chapter
 
-Chapter modules (import them as ``rnnlib.<name>``; they load on first use):
-
-* chapter 1: ``recurrence`` (trajectories, fixed points, stability), ``context_cost`` (window vs state)
-* chapter 3: ``gradients`` (Jacobians through time, the Pascanu bound), ``dynamics`` (the single-unit map and its
-  bifurcations), ``surface`` (the error surface and its wall), ``lag_sweep`` (success against lag)
-* chapter 4: ``pathological`` (the six tasks), ``clip`` (clipping, initialisations, NaN guard),
-  ``regularizer`` (the Omega regulariser), ``ensemble`` and ``temporal_order`` (the batched sweep)
-* chapter 5: ``lstm``, ``orthogonal``, ``connectivity``, ``gated_lag`` (the long-range sweep), ``forgetting``
-* chapter 6: ``ssm`` (diagonal recurrences, scans, the LRU), ``memory`` (closed forms), ``teacher``
-* chapter 7: ``ncp``, ``ltc_fused``, ``wiring``, ``ncp_memory``
+A package imports only packages listed before it (``tests/test_architecture.py`` checks this), so the models
+can be read without the experiments, and nothing imports the checkers. Each package's docstring lists its
+modules and the chapters that use them. After ``import rnnlib``, ``rnnlib.<package>.<module>`` loads on first use.
 """
 from __future__ import annotations
 
+import importlib
 import inspect
 
-import importlib
+from rnnlib.device import describe, device, seed_everything
 
-from . import bptt, check, plots, rnn, tasks, train, widgets
-from .device import describe, device, seed_everything
+__version__ = "0.2.0"
+PACKAGES = ("book", "models", "tasks", "theory", "remedies", "sweeps", "check", "train")
 
-__all__ = ["device", "seed_everything", "describe", "show_source",
-           "bptt", "check", "plots", "rnn", "tasks", "train", "widgets"]
+__all__ = ["device", "seed_everything", "describe", "show_source", *PACKAGES]
 
 
 def __getattr__(name: str):
-    """Import any other rnnlib module on first use, so ``rnnlib.<module>`` works after ``import rnnlib``."""
-    if name.startswith("_"):
-        raise AttributeError(name)
-    try:
-        return importlib.import_module(f".{name}", __name__)
-    except ModuleNotFoundError as exc:
-        if exc.name == f"{__name__}.{name}":
-            raise AttributeError(f"module 'rnnlib' has no attribute or module {name!r}") from None
-        raise
-__version__ = "0.1.0"
+    """Import rnnlib's packages on first use, so ``rnnlib.theory.gradients`` works after ``import rnnlib``."""
+    if name in PACKAGES:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module 'rnnlib' has no attribute {name!r}; its packages are {', '.join(PACKAGES)}")
 
 
 def show_source(obj):

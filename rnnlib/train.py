@@ -17,8 +17,8 @@ from typing import Callable
 import torch
 from tqdm.auto import tqdm
 
-from ._validate import in_range, one_of, positive
-from .device import torch_generator
+from rnnlib._validate import in_range, one_of, positive
+from rnnlib.device import torch_generator
 
 
 @dataclass
@@ -103,7 +103,7 @@ def train(model: torch.nn.Module, task, *, steps: int = 1000, lr: float = 0.01,
     1. ``before_step(model, u, target, y, h)`` (optional; e.g. adds a regulariser's gradient). ``h`` is the
        stacked (T + 1, B, H) state tensor with its gradient retained: ``h.grad`` holds only the *direct*
        part of dE/dh_t (from the read-out at step t), not the total BPTT derivative, which a hook that
-       needs it rebuilds with the recursion (as ``rnnlib.regularizer`` does),
+       needs it rebuilds with the recursion (as ``rnnlib.remedies.regularizer`` does),
     2. record the gradient norm; if it or the loss is not finite, call ``nan_guard(model)`` when given
        (it may rewrite the gradients, as Pascanu et al.'s guard does) or stop with status "diverged",
     3. ``grad_transform(model)`` (optional; e.g. norm clipping), then the optimizer step.

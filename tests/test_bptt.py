@@ -1,11 +1,12 @@
-"""rnnlib.bptt (numpy BPTT) against torch autograd, in float64."""
+"""rnnlib.theory.bptt (numpy BPTT) against torch autograd, in float64."""
 import numpy as np
 import pytest
 import torch
 from hypothesis import given, settings, strategies as st
 
-from rnnlib import bptt
-from rnnlib.rnn import ElmanRNN
+from rnnlib.theory import bptt
+from rnnlib.models.elman import ElmanRNN
+from rnnlib.theory.plots import plot_contribution_matrix
 
 
 def problem(seed, T=7, B=3, I=2, H=5, O=2, last_only=False):
@@ -301,7 +302,7 @@ def test_random_problem_and_contribution_plot():
     np.testing.assert_array_equal(again[1], u)
     C = bptt.contribution_matrix(params, u, target, param="W_xh")
     fig, ax = plt.subplots()
-    im = bptt.plot_contribution_matrix(C, ax, title="x")
+    im = plot_contribution_matrix(C, ax, title="x")
     arr = im.get_array()
     assert arr.mask[0, 1] and not arr.mask[1, 0]                    # upper triangle (k > t) is blank
     assert arr.max() == 0.0 and arr.min() >= -12
@@ -311,14 +312,14 @@ def test_random_problem_and_contribution_plot():
 
 
 def test_unrolled_graph_draws_the_truncated_backward_path():
-    """rnnlib.plots.unrolled_graph (chapter 2's figures): red backward arrows = the steps BPTT reaches."""
+    """rnnlib.book.figures.unrolled_graph (chapter 2's figures): red backward arrows = the steps BPTT reaches."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from matplotlib.colors import to_rgba
     from matplotlib.patches import FancyArrowPatch
 
-    from rnnlib.plots import COLORS, unrolled_graph
+    from rnnlib.book.figures import COLORS, unrolled_graph
 
     red = to_rgba(COLORS["red"])
 

@@ -3,10 +3,13 @@ import numpy as np
 import pytest
 import torch
 
-from rnnlib import check, recurrence
+from rnnlib import check
+from rnnlib.check import ch1_basics
 
 
 # --- check_elman_step ----------------------------------------------------------------------------
+
+from rnnlib.theory import recurrence
 
 def elman_right(h, u, W_hh, W_xh, b):
     return np.tanh(W_hh @ h + W_xh @ u + b)
@@ -130,7 +133,7 @@ def test_kv_cache_rejects_typical_mistakes(wrong, fragment):
 
 def test_kv_cache_count_matches_the_measured_cache():
     """The checker's count equals the floats the library's cached attention predictor carries, per layer."""
-    shape = check.KV_CACHE_SHAPE
-    from rnnlib import context_cost
+    shape = ch1_basics.KV_CACHE_SHAPE
+    from rnnlib.theory import context_cost
     p = context_cost.make_predictor("attention_cached", shape["window"], n_in=1, n_hidden=shape["width"])
     assert shape["layers"] * p.state_floats() == 9_437_184

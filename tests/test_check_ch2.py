@@ -3,7 +3,10 @@ import numpy as np
 import pytest
 import torch
 
-from rnnlib import bptt, check
+from rnnlib import check
+from rnnlib.check import ch2_bptt
+
+from rnnlib.theory import bptt
 
 
 def _tanh_prime(a):
@@ -90,15 +93,15 @@ def test_jacobian_product_reference_is_the_state_jacobian_of_the_rnn():
         return h
 
     J = torch.autograd.functional.jacobian(run, h_k).numpy()
-    np.testing.assert_allclose(check._jacobian_product_ref(params["W_hh"], a[k:T]), J, rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(ch2_bptt._jacobian_product_ref(params["W_hh"], a[k:T]), J, rtol=1e-10, atol=1e-14)
 
 
 @pytest.mark.parametrize("wrong, fragment", [
-    (lambda W, a: check._product([np.diag(_tanh_prime(x)) @ W for x in a], reverse=True), "wrong order"),
-    (lambda W, a: check._product([W @ np.diag(_tanh_prime(x)) for x in a]), "not W_hh diag"),
-    (lambda W, a: check._product([np.diag(_tanh_prime(x)) @ W.T for x in a]), "transposed"),
+    (lambda W, a: ch2_bptt._product([np.diag(_tanh_prime(x)) @ W for x in a], reverse=True), "wrong order"),
+    (lambda W, a: ch2_bptt._product([W @ np.diag(_tanh_prime(x)) for x in a]), "not W_hh diag"),
+    (lambda W, a: ch2_bptt._product([np.diag(_tanh_prime(x)) @ W.T for x in a]), "transposed"),
     (lambda W, a: np.linalg.matrix_power(W, len(a)), "derivative of tanh is missing"),
-    (lambda W, a: check._product([np.diag(1 - x ** 2) @ W for x in a]), "1 - a^2"),
+    (lambda W, a: ch2_bptt._product([np.diag(1 - x ** 2) @ W for x in a]), "1 - a^2"),
     (lambda W, a: np.diag(_tanh_prime(a[-1])) @ W, "wrong values"),
 ])
 def test_jacobian_product_rejects_typical_mistakes(wrong, fragment):
@@ -134,10 +137,10 @@ def test_central_difference_accepts_the_reference_and_a_smaller_eps():
 
 
 def test_central_difference_cases_cover_the_rnn_loss():
-    cases = check._cases(check._fd_case, n=4, seed=2)
+    cases = ch2_bptt._cases(ch2_bptt._fd_case, n=4, seed=2)
     kinds = {type(f).__name__ for f, _, _ in cases}
     assert kinds == {"_Quartic", "_RNNLoss"}
-    f, x, eps = next(c for c in cases if isinstance(c[0], check._RNNLoss))
+    f, x, eps = next(c for c in cases if isinstance(c[0], ch2_bptt._RNNLoss))
     np.testing.assert_allclose(f.grad(x), bptt.numerical_gradient(f._with(x), f.u, f.target, "W_hh"),
                                rtol=1e-6, atol=1e-9)
 
@@ -154,10 +157,10 @@ def forgets_to_restore(f, x, eps):
 
 
 @pytest.mark.parametrize("wrong, fragment", [
-    (lambda f, x, e: check._one_sided(f, x, e), "forward"),
-    (lambda f, x, e: check._one_sided(f, x, e, -1.0), "backward"),
-    (lambda f, x, e: check._central(f, x, e, 1.0), "twice the gradient"),
-    (lambda f, x, e: check._central(f, x, 1e-2), "wrong values"),    # eps far too large
+    (lambda f, x, e: ch2_bptt._one_sided(f, x, e), "forward"),
+    (lambda f, x, e: ch2_bptt._one_sided(f, x, e, -1.0), "backward"),
+    (lambda f, x, e: ch2_bptt._central(f, x, e, 1.0), "twice the gradient"),
+    (lambda f, x, e: ch2_bptt._central(f, x, 1e-2), "wrong values"),    # eps far too large
     (forgets_to_restore, "wrong values"),
     (lambda f, x, e: f(x), "shape"),
 ])

@@ -2,7 +2,9 @@
 import numpy as np
 import pytest
 
-from rnnlib import check, dynamics, gradients
+from rnnlib import check
+
+from rnnlib.theory import dynamics, gradients
 
 
 def tanh_prime(x):

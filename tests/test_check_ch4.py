@@ -3,7 +3,9 @@ import numpy as np
 import pytest
 import torch
 
-from rnnlib import check, clip
+from rnnlib import check
+
+from rnnlib.remedies import clip
 
 
 def test_clip_norm_accepts_right_answers():
@@ -36,8 +38,8 @@ def test_omega_term_accepts_right_answers():
         return (r - 1) ** 2
 
     assert check.check_omega_term(mine)
-    # rnnlib.regularizer on the same one-step, one-example case (linear activation: J = W_hh)
-    from rnnlib import regularizer as R
+    # rnnlib.remedies.regularizer on the same one-step, one-example case (linear activation: J = W_hh)
+    from rnnlib.remedies import regularizer as R
 
     def via_library(d, J):
         H = len(d)

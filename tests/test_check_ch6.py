@@ -2,7 +2,11 @@
 import numpy as np
 import pytest
 
-from rnnlib import check, memory, ssm
+from rnnlib import check
+
+from rnnlib.theory import memory
+
+from rnnlib.models import ssm
 
 
 def test_scan_combine_accepts_right_answers():

@@ -1,4 +1,4 @@
-"""rnnlib.clip: norm clipping equals torch's clip_grad_norm_, the property tests of the guide, the NaN guard
+"""rnnlib.remedies.clip: norm clipping equals torch's clip_grad_norm_, the property tests of the guide, the NaN guard
 and the paper's three initialisations."""
 import math
 
@@ -8,9 +8,9 @@ import torch
 from hypothesis import given, settings, strategies as st
 from hypothesis.extra.numpy import arrays
 
-from rnnlib import clip as C
-from rnnlib import pathological as P
-from rnnlib.rnn import ElmanRNN, spectral_radius
+from rnnlib.remedies import clip as C
+from rnnlib.tasks import pathological as P
+from rnnlib.models.elman import ElmanRNN, spectral_radius
 from rnnlib.train import train
 
 finite = st.floats(-1e3, 1e3, allow_nan=False, allow_infinity=False, width=64)

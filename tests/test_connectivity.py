@@ -1,13 +1,13 @@
-"""rnnlib.connectivity: ||dy_T/du_t|| and ||dc_t/dc_0||, checked against torch.autograd.functional.jacobian."""
+"""rnnlib.theory.connectivity: ||dy_T/du_t|| and ||dc_t/dc_0||, checked against torch.autograd.functional.jacobian."""
 import numpy as np
 import pytest
 import torch
 from hypothesis import given, settings, strategies as st
 from torch import nn
 
-from rnnlib.connectivity import cell_path_norms, connectivity, forget_product, lookback
-from rnnlib.lstm import GRU, LSTM, LSTMCell
-from rnnlib.rnn import ElmanRNN
+from rnnlib.theory.connectivity import cell_path_norms, connectivity, forget_product, lookback
+from rnnlib.models.lstm import GRU, LSTM, LSTMCell
+from rnnlib.models.elman import ElmanRNN
 
 
 def _jacobian_norms(fn, u):

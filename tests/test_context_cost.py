@@ -1,4 +1,4 @@
-"""rnnlib.context_cost: the cost formulas equal what torch counts, and the predictors compute what they claim."""
+"""rnnlib.theory.context_cost: the cost formulas equal what torch counts, and the predictors compute what they claim."""
 import math
 
 import matplotlib
@@ -9,8 +9,9 @@ from hypothesis import given, settings, strategies as st
 
 matplotlib.use("Agg")
 
-from rnnlib import context_cost as C
-from rnnlib import recurrence
+from rnnlib.theory import context_cost as C
+from rnnlib.theory import recurrence
+from rnnlib.theory.plots import plot_cost
 
 
 @settings(max_examples=20, deadline=None)
@@ -79,7 +80,7 @@ def test_measure_sweep_respects_the_caps():
     assert list(sw["window_mlp"]["context"]) == [4, 16, 64]
     assert list(sw["attention_recompute"]["context"]) == [4, 16]
     np.testing.assert_array_equal(sw["window_mlp"]["flops"], 2 * sw["window_mlp"]["macs_formula"])
-    fig = C.plot_cost(sw)
+    fig = plot_cost(sw)
     assert len(fig.axes) == 3
     matplotlib.pyplot.close(fig)
 

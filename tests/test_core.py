@@ -7,8 +7,9 @@ import pytest
 import torch
 
 import rnnlib
-from rnnlib import _validate, bptt
-from rnnlib.rnn import ElmanRNN, set_spectral_radius, spectral_radius
+from rnnlib import _validate
+from rnnlib.theory import bptt
+from rnnlib.models.elman import ElmanRNN, set_spectral_radius, spectral_radius
 from rnnlib.tasks import LagTask
 
 
@@ -119,9 +120,12 @@ def test_show_source_returns_the_library_code():
 
 
 def test_lazy_module_access():
-    assert rnnlib.experiments.SWEEPS is not None
-    with pytest.raises(AttributeError, match="no attribute or module"):
+    assert rnnlib.sweeps.results.SWEEPS is not None
+    assert rnnlib.theory.gradients.eta is not None and rnnlib.check.check_gru_step is not None
+    with pytest.raises(AttributeError, match="its packages are book, models"):
         rnnlib.not_a_module
+    with pytest.raises(AttributeError, match="its modules are"):
+        rnnlib.theory.not_a_module
 
 
 def test_best_time_takes_the_fastest_call_after_the_warmup(monkeypatch):
@@ -149,7 +153,7 @@ def test_the_seed_offset_shifts_every_seed_rnnlib_hands_out(monkeypatch):
     import numpy as np
     import torch
     from rnnlib.device import manual_seed, numpy_rng, seed_offset, shift_seed, torch_generator
-    from rnnlib.rnn import ElmanRNN
+    from rnnlib.models.elman import ElmanRNN
 
     base = (torch.rand(3, generator=torch_generator(4)), numpy_rng(4).normal(), ElmanRNN(1, 4, 1, seed=4).W_hh)
     monkeypatch.setenv("RNNLIB_SEED_OFFSET", "3")

@@ -1,10 +1,10 @@
-"""rnnlib.dynamics: the single-unit map x_t = w sigma(x_{t-1}) + b (closed forms against numerics)."""
+"""rnnlib.theory.dynamics: the single-unit map x_t = w sigma(x_{t-1}) + b (closed forms against numerics)."""
 import numpy as np
 import pytest
 import torch
 from hypothesis import given, settings, strategies as st
 
-from rnnlib import dynamics as D
+from rnnlib.theory import dynamics as D
 
 
 def test_sigmoid_and_logit():

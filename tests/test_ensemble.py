@@ -1,13 +1,15 @@
-"""rnnlib.ensemble: every member of a stacked ensemble behaves exactly like its own ElmanRNN trained by
-rnnlib.train with rnnlib.clip and rnnlib.regularizer (float64)."""
+"""rnnlib.models.ensemble: every member of a stacked ensemble behaves exactly like its own ElmanRNN trained by
+rnnlib.train with rnnlib.remedies.clip and rnnlib.remedies.regularizer (float64)."""
 import numpy as np
 import pytest
 import torch
 
-from rnnlib import clip as C
-from rnnlib import ensemble as E
-from rnnlib import pathological as P
-from rnnlib import regularizer as R
+from rnnlib.remedies import clip as C
+from rnnlib.models.ensemble import PARAMS
+from rnnlib.remedies.clip import pascanu_ensemble
+from rnnlib.sweeps import trainer as E
+from rnnlib.tasks import pathological as P
+from rnnlib.remedies import regularizer as R
 from rnnlib.train import train
 
 
@@ -24,7 +26,7 @@ def tasks():
 @pytest.mark.parametrize("scheme", ["sigmoid", "basic_tanh", "smart_tanh"])
 def test_forward_backward_equal_autograd(task, scheme):
     M, B = 3, 4
-    ens = E.ElmanEnsemble.pascanu(task, scheme, [0, 1, 2], n_hidden=16, dtype=torch.float64)
+    ens = pascanu_ensemble(task, scheme, [0, 1, 2], n_hidden=16, dtype=torch.float64)
     with torch.no_grad():
         ens.p["W_hh"].mul_(8.0)            # leave the near-linear regime of the small inits
     u, t = task.sample(M * B, torch.Generator().manual_seed(0))
@@ -44,7 +46,7 @@ def test_forward_backward_equal_autograd(task, scheme):
         loss = task.loss(ym, tm)
         assert float(loss.detach()) == pytest.approx(float(losses[m].detach()), rel=1e-10)
         loss.backward()
-        for k in E.PARAMS:
+        for k in PARAMS:
             assert close(getattr(model, k).grad, g[k][m]), k
         dm = R.total_state_grads(model.W_hh, hm, hm.grad, model.activation)
         assert close(dm, d[:, m])
@@ -80,12 +82,12 @@ def test_member_training_equals_rnnlib_train(name):
                       0.1 if method.clip else None, method.alpha)
     steps = 15
     model, res = single_run(task, method, seed=3, steps=steps, lr=method.lr)
-    ens = E.ElmanEnsemble.pascanu(task, "basic_tanh", [3], n_hidden=12, dtype=torch.float64)
+    ens = pascanu_ensemble(task, "basic_tanh", [3], n_hidden=12, dtype=torch.float64)
     er = E.train_ensemble(ens, task, [method], [0], n_batches=1, steps=steps, eval_every=10 * steps,
                           eval_size=10, screen_size=10, seed=3, progress=False)
     np.testing.assert_allclose(er.grad_norms[:, 0], res.grad_norms, rtol=1e-7)
     np.testing.assert_allclose(er.losses[:, 0], res.losses, rtol=1e-7)
-    for k in E.PARAMS:
+    for k in PARAMS:
         assert torch.allclose(er.params[0][k], getattr(model, k).detach(), rtol=1e-7, atol=1e-10), k
     if method.clip:
         assert max(res.grad_norms) > method.clip                   # clipping did act in this run
@@ -96,13 +98,13 @@ def test_members_are_independent():
     task = P.TemporalOrder(10)
     calm = E.Method("sgd", 0.01, clip=1.0)
     wild = E.Method("sgd", 50.0, clip=1.0)
-    ens2 = E.ElmanEnsemble.pascanu(task, "smart_tanh", [0, 0], n_hidden=10, dtype=torch.float64)
+    ens2 = pascanu_ensemble(task, "smart_tanh", [0, 0], n_hidden=10, dtype=torch.float64)
     r2 = E.train_ensemble(ens2, task, [calm, wild], [0, 0], n_batches=1, steps=20, eval_every=100,
                           eval_size=10, screen_size=10, seed=1, progress=False)
-    ens1 = E.ElmanEnsemble.pascanu(task, "smart_tanh", [0], n_hidden=10, dtype=torch.float64)
+    ens1 = pascanu_ensemble(task, "smart_tanh", [0], n_hidden=10, dtype=torch.float64)
     r1 = E.train_ensemble(ens1, task, [calm], [0], n_batches=1, steps=20, eval_every=100, eval_size=10,
                           screen_size=10, seed=1, progress=False)
-    for k in E.PARAMS:
+    for k in PARAMS:
         assert torch.allclose(r2.params[0][k], r1.params[0][k], rtol=1e-12, atol=1e-15)
     assert not torch.allclose(r2.params[1]["W_hh"], r1.params[0]["W_hh"])
 
@@ -111,7 +113,7 @@ def test_plain_sgd_diverges_and_the_guard_rescues():
     task = P.Addition(10)
     boom = E.Method("sgd", 1e6)
     guarded = E.Method("sgd", 1e6, clip=1e12)       # the guard only (the threshold never bites)
-    ens = E.ElmanEnsemble.pascanu(task, "basic_tanh", [0, 0], n_hidden=10, dtype=torch.float32)
+    ens = pascanu_ensemble(task, "basic_tanh", [0, 0], n_hidden=10, dtype=torch.float32)
     r = E.train_ensemble(ens, task, [boom, guarded], [0, 0], n_batches=1, steps=40, eval_every=40, eval_size=20,
                          screen_size=20, seed=0, progress=False)
     assert r.status[0] == "diverged" and r.diverged_at[0] is not None
@@ -120,7 +122,7 @@ def test_plain_sgd_diverges_and_the_guard_rescues():
 
 def test_solving_members_stop_and_record():
     task = P.TemporalOrder(10)
-    ens = E.ElmanEnsemble.pascanu(task, "basic_tanh", [0, 1], n_hidden=50)
+    ens = pascanu_ensemble(task, "basic_tanh", [0, 1], n_hidden=50)
     r = E.train_ensemble(ens, task, [E.METHODS["Adam-C"]] * 2, [0, 1], n_batches=2, steps=600, eval_every=50,
                          eval_size=500, screen_size=100, seed=0, progress=False)
     assert r.status == ["solved", "solved"]
@@ -133,7 +135,7 @@ def test_solving_members_stop_and_record():
 
 def test_bad_input():
     task = P.TemporalOrder(10)
-    ens = E.ElmanEnsemble.pascanu(task, "basic_tanh", [0, 1], n_hidden=5)
+    ens = pascanu_ensemble(task, "basic_tanh", [0, 1], n_hidden=5)
     with pytest.raises(ValueError, match="methods"):
         E.train_ensemble(ens, task, [E.METHODS["MSGD"]], [0, 1], n_batches=2, steps=2)
     with pytest.raises(ValueError, match="optimizer"):
@@ -141,6 +143,6 @@ def test_bad_input():
     with pytest.raises(ValueError, match="clip"):
         E.Method("sgd", 0.1, clip=0.0)
     with pytest.raises(ValueError, match="scheme"):
-        E.ElmanEnsemble.pascanu(task, "xavier", [0])
+        pascanu_ensemble(task, "xavier", [0])
     with pytest.raises(ValueError, match="models"):
         E.ElmanEnsemble.from_models([])

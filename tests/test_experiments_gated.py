@@ -5,9 +5,10 @@ import numpy as np
 import pytest
 import torch
 
-from rnnlib import experiments, forgetting, gated_lag
-from rnnlib.lstm import LSTM
+from rnnlib.sweeps import results as experiments, forgetting, gated_lag
+from rnnlib.models.lstm import LSTM
 from rnnlib.tasks import RecentPastTask
+from rnnlib.sweeps.plots import plot_gated_lag, plot_lookback
 
 
 @pytest.fixture(scope="module")
@@ -229,13 +230,13 @@ def test_sweep_readers(shipped):
     assert gated_lag.find(shipped, "LSTM, forget bias 3", 20, 1) is gated_lag.find(shipped, "lstm_fb3", 20, 1)
     r = gated_lag.find(shipped, "gru", 40, 0, task="temporal_order")
     assert (r["task"], r["model"], r["length"]) == ("temporal_order", "gru", 40)
-    fig = gated_lag.plot_lookback(gated_lag.find(shipped, "gru", 10))
+    fig = plot_lookback(gated_lag.find(shipped, "gru", 10))
     assert "GRU, lag task, lag 10" in fig.axes[0].get_title()
     plt.close(fig)
-    fig = gated_lag.plot_lookback(r)
+    fig = plot_lookback(r)
     assert "temporal order, L = 40" in fig.axes[0].get_title()
     plt.close(fig)
-    fig = gated_lag.plot_success(shipped)
+    fig = plot_gated_lag(shipped)
     assert len(fig.axes) == len(shipped["grid"]["tasks"])
     plt.close(fig)
     with pytest.raises(ValueError, match="no run"):

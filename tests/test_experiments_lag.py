@@ -23,23 +23,24 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from rnnlib import experiments, lag_sweep
-from rnnlib.rnn import ElmanRNN
+from rnnlib.sweeps import results as experiments, lag_sweep
+from rnnlib.models.elman import ElmanRNN
+from rnnlib.models.ensemble import ElmanEnsemble
 from rnnlib.tasks import LagTask
 
 
 def test_registered():
-    assert experiments.SWEEPS["lag"] == "rnnlib.lag_sweep:run"
+    assert experiments.SWEEPS["lag"] == "rnnlib.sweeps.lag_sweep:run"
     assert experiments.resolve("lag") is lag_sweep.run
 
 
 def test_batched_model_equals_separate_models_and_gradients_stay_separate():
     seeds = [0, 3, 5]
-    model = lag_sweep.SeedBatchedElman(seeds, 8, dtype=torch.float64)
+    model = ElmanEnsemble.from_seeds(seeds, 1, 8, 1, dtype=torch.float64).requires_grad_()
     task = LagTask(4)
     gens = [torch.Generator().manual_seed(s) for s in seeds]
     u, y = lag_sweep._sample(task, gens, 6)
-    logits = model(u.double())
+    logits, _ = model.forward(u.double())
     loss = F.binary_cross_entropy_with_logits(logits, y.double(), reduction="none").mean((1, 2)).sum()
     loss.backward()
     for i, s in enumerate(seeds):
@@ -48,7 +49,7 @@ def test_batched_model_equals_separate_models_and_gradients_stay_separate():
         torch.testing.assert_close(logits[i], out, rtol=1e-12, atol=1e-12)
         F.binary_cross_entropy_with_logits(out, y[i].double()).backward()
         for name, p in ref.named_parameters():
-            torch.testing.assert_close(getattr(model, name).grad[i], p.grad, rtol=1e-10, atol=1e-12)
+            torch.testing.assert_close(model.p[name].grad[i], p.grad, rtol=1e-10, atol=1e-12)
 
 
 def cause_rtol(lag: int) -> float:
@@ -99,9 +100,9 @@ def test_shipped_file_shape():
 def test_cause_gradient_of_every_shipped_lag_recomputes(one_thread):
     """No training: the initial networks of every seed, and the median over 256 sequences at every lag of the file."""
     data = experiments.load("lag")
-    model = lag_sweep.SeedBatchedElman(data["grid"]["seeds"], data["settings"]["hidden"])
+    model = lag_sweep.seeded_ensemble(data["grid"]["seeds"], data["settings"]["hidden"])
     for p in data["points"]:
-        mine = [lag_sweep.cause_gradient(model.member(i), p["lag"]) for i in range(len(p["runs"]))]
+        mine = [lag_sweep.cause_gradient(model.member(i, dtype=torch.float64), p["lag"]) for i in range(len(p["runs"]))]
         np.testing.assert_allclose(mine, [r["cause_gradient_init"] for r in p["runs"]], rtol=cause_rtol(p["lag"]),
                                    atol=0, err_msg=f"lag {p['lag']}")
         assert p["cause_gradient_init"] == pytest.approx(float(np.median(mine)), rel=cause_rtol(p["lag"]), abs=0)
@@ -148,6 +149,6 @@ def test_bad_inputs():
     with pytest.raises(ValueError, match="lag"):
         lag_sweep.run_point(lag=0)
     with pytest.raises(ValueError, match="seeds"):
-        lag_sweep.SeedBatchedElman([])
+        ElmanEnsemble.from_seeds([])
     with pytest.raises(ValueError, match="u"):
-        lag_sweep.SeedBatchedElman([0, 1], 4)(torch.zeros(3, 1, 2, 1))
+        ElmanEnsemble.from_seeds([0, 1], 1, 4, 1).forward(torch.zeros(3, 1, 2, 1))

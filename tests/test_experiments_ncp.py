@@ -14,7 +14,7 @@ initial weight moved by one float32 ulp, four different draws):
 import numpy as np
 import pytest
 
-from rnnlib import experiments, ncp_memory
+from rnnlib.sweeps import results as experiments, ncp_memory
 
 
 @pytest.fixture(scope="module")

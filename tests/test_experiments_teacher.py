@@ -1,10 +1,10 @@
 """The shipped teacher-student sweep (rnnlib/data/teacher-student.json): one cell recomputed, and the file's shape.
 
-Regenerate the file with ``python -m rnnlib.experiments teacher-student`` (about 2 CPU-minutes on one core).
+Regenerate the file with ``python -m rnnlib.sweeps teacher-student`` (about 2 CPU-minutes on one core).
 """
 import pytest
 
-from rnnlib import experiments, teacher
+from rnnlib.sweeps import results as experiments, teacher
 
 
 @pytest.fixture(scope="module")
@@ -13,7 +13,7 @@ def shipped():
 
 
 def test_registered_and_complete(shipped):
-    assert experiments.SWEEPS["teacher-student"] == "rnnlib.teacher:run"
+    assert experiments.SWEEPS["teacher-student"] == "rnnlib.sweeps.teacher:run"
     assert shipped["nu0"] == list(teacher.NU0_GRID) and shipped["seeds"] == list(teacher.SEEDS)
     assert shipped["settings"] == teacher.SETTINGS
     n = len(teacher.NU0_GRID) * len(teacher.SEEDS) * sum(len(v) for v in teacher.LR_GRID.values())

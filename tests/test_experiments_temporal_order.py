@@ -13,8 +13,8 @@ import json
 import numpy as np
 import pytest
 
-from rnnlib import experiments
-from rnnlib import temporal_order as TO
+from rnnlib.sweeps import results as experiments
+from rnnlib.sweeps import temporal_order as TO
 
 DATA = experiments.load("temporal_order")
 

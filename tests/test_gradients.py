@@ -1,13 +1,13 @@
-"""rnnlib.gradients: Jacobians through time (analytic = autograd = finite differences), Hochreiter's path sum,
+"""rnnlib.theory.gradients: Jacobians through time (analytic = autograd = finite differences), Hochreiter's path sum,
 per-step gradient norms, Pascanu's bound, and the linear eigen-decomposition."""
 import numpy as np
 import pytest
 import torch
 from hypothesis import given, settings, strategies as st
 
-from rnnlib import bptt
-from rnnlib import gradients as G
-from rnnlib.rnn import ElmanRNN
+from rnnlib.theory import bptt
+from rnnlib.theory import gradients as G
+from rnnlib.models.elman import ElmanRNN
 
 ACTS = ["linear", "tanh", "sigmoid"]
 

@@ -1,11 +1,11 @@
-"""rnnlib.lstm: the gate-by-gate LSTM and GRU equal torch's fused nn.LSTM / nn.GRU given the same weights."""
+"""rnnlib.models.lstm: the gate-by-gate LSTM and GRU equal torch's fused nn.LSTM / nn.GRU given the same weights."""
 import pytest
 import torch
 from hypothesis import given, settings, strategies as st
 from torch import nn
 
-from rnnlib.lstm import GRU, LSTM, GRUCell, LSTMCell, set_forget_bias
-from rnnlib import check_remedies
+from rnnlib.models.lstm import GRU, LSTM, GRUCell, LSTMCell, set_forget_bias
+from rnnlib.check import ch5_gates
 
 TOL = {torch.float64: 1e-12, torch.float32: 1e-6}
 sizes = st.tuples(st.integers(1, 9), st.integers(1, 4), st.integers(1, 4), st.integers(1, 7))  # T, B, I, H
@@ -231,11 +231,11 @@ def test_check_gru_step_accepts_the_right_answer_and_names_slips():
 
     from rnnlib import check
 
-    assert check.check_gru_step(lambda *a: check_remedies._gru_variant(*a))
+    assert check.check_gru_step(lambda *a: ch5_gates._gru_variant(*a))
     slips = {"b_hn belongs inside": dict(bias_outside=True), "Cho et al.": dict(reset_before=True),
              "swapped": dict(swap_z=True), "order (r, z, n)": dict(order=(1, 0, 2))}
     for message, kw in slips.items():
-        fb = check.check_gru_step(lambda *a, kw=kw: check_remedies._gru_variant(*a, **kw))
+        fb = check.check_gru_step(lambda *a, kw=kw: ch5_gates._gru_variant(*a, **kw))
         assert not fb and message in fb.message
     assert not check.check_gru_step(lambda x, h, *w: np.zeros_like(h))
     assert not check.check_gru_step(None)

@@ -1,4 +1,4 @@
-"""rnnlib.memory: closed forms of Zucchet & Orvieto (2024) against exact series, Monte-Carlo simulation
+"""rnnlib.theory.memory: closed forms of Zucchet & Orvieto (2024) against exact series, Monte-Carlo simulation
 and torch autograd (float64 throughout)."""
 import math
 
@@ -7,7 +7,7 @@ import pytest
 import torch
 from hypothesis import given, settings, strategies as st
 
-from rnnlib import memory as M
+from rnnlib.theory import memory as M
 
 
 def _series(lam, rho, K=900):

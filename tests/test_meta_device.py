@@ -20,9 +20,13 @@ import pytest
 import torch
 
 import rnnlib
-from rnnlib import ensemble, experiments, lstm, ncp, ncp_memory, orthogonal, ssm, tasks
-from rnnlib.pathological import TemporalOrder
-from rnnlib.rnn import ElmanRNN
+from rnnlib import tasks
+from rnnlib.models import lstm, ncp, orthogonal, ssm
+from rnnlib.remedies.clip import pascanu_ensemble
+from rnnlib.sweeps import cli, trainer
+from rnnlib.sweeps import results as experiments, ncp_memory
+from rnnlib.tasks.pathological import TemporalOrder
+from rnnlib.models.elman import ElmanRNN
 from rnnlib.train import evaluate, train
 
 META = torch.device("meta")
@@ -217,20 +221,20 @@ def test_ncp_memory_helpers():
 
 def test_ensemble(monkeypatch):
     task = TemporalOrder(10)
-    ens = ensemble.ElmanEnsemble.pascanu(task, "smart_tanh", [0, 1], n_hidden=8, device=META)
+    ens = pascanu_ensemble(task, "smart_tanh", [0, 1], n_hidden=8, device=META)
     u, _ = task.sample(4, torch.Generator().manual_seed(0))
     y, h = ens.forward(u.to(META))
     g, d = ens.backward(u.to(META), h, torch.ones_like(y))
     _on_meta(y, h, d, *g.values())
     _on_meta(*ens.select([1]).p.values())
     _no_cpu_params(ens.member(0))
-    methods = [ensemble.METHODS["MSGD-CR"], ensemble.METHODS["Adam-C"]]
+    methods = [trainer.METHODS["MSGD-CR"], trainer.METHODS["Adam-C"]]
     kw = dict(n_batches=2, steps=2, batch_size=4, eval_every=1, eval_size=8, screen_size=4, progress=False)
     # torch.nonzero has no data-free shape; let meta assume every entry is non-zero to get further
     monkeypatch.setattr(torch.fx.experimental._config, "meta_nonzero_assume_all_nonzero", True, raising=False)
-    _until_data(lambda: ensemble.train_ensemble(ens, task, methods, [0, 1], **kw))       # ends at .cpu()
-    cpu_ens = ensemble.ElmanEnsemble.pascanu(task, "smart_tanh", [0, 1], n_hidden=8)
-    _until_data(lambda: ensemble.train_ensemble(cpu_ens, task, methods, [0, 1], device=META, **kw))
+    _until_data(lambda: trainer.train_ensemble(ens, task, methods, [0, 1], **kw))       # ends at .cpu()
+    cpu_ens = pascanu_ensemble(task, "smart_tanh", [0, 1], n_hidden=8)
+    _until_data(lambda: trainer.train_ensemble(cpu_ens, task, methods, [0, 1], device=META, **kw))
 
 
 # --- train() --------------------------------------------------------------------------------------------
@@ -282,14 +286,14 @@ def test_cli_passes_the_device(data_dir, monkeypatch, tmp_path):
         return experiments.write_json(out_dir / "fake.json", {"meta": experiments.metadata(device=device)})
 
     monkeypatch.setattr(experiments, "resolve", lambda name: fake_run)
-    assert experiments.main(["lag", "--device", "cpu", "--out", str(tmp_path), "--no-progress"]) == 0
+    assert cli.main(["lag", "--device", "cpu", "--out", str(tmp_path), "--no-progress"]) == 0
     assert seen["device"] == torch.device("cpu")
-    assert experiments.main(["lag", "--no-progress"]) == 0                  # auto: rnnlib.device() (meta here)
+    assert cli.main(["lag", "--no-progress"]) == 0                  # auto: rnnlib.device() (meta here)
     assert seen["device"] == META and seen["out"] == data_dir
     meta = json.loads((data_dir / "fake.json").read_text())["meta"]
     assert meta["device"] == "meta" and meta["seed_offset"] == 0
     with pytest.raises(SystemExit):
-        experiments.main(["lag", "--device", "tpu"])
+        cli.main(["lag", "--device", "tpu"])
 
 
 def test_cli_refuses_a_shipped_file_with_a_seed_offset(data_dir, monkeypatch, tmp_path, capsys):
@@ -297,7 +301,7 @@ def test_cli_refuses_a_shipped_file_with_a_seed_offset(data_dir, monkeypatch, tm
     monkeypatch.setattr(experiments, "resolve", lambda name: lambda *a, **k: ran.append(1))
     monkeypatch.setenv("RNNLIB_SEED_OFFSET", "3")
     with pytest.raises(SystemExit) as exc:
-        experiments.main(["lag", "--device", "cpu"])
+        cli.main(["lag", "--device", "cpu"])
     assert exc.value.code != 0 and not ran
     assert "RNNLIB_SEED_OFFSET" in capsys.readouterr().err
     with pytest.raises(RuntimeError, match="RNNLIB_SEED_OFFSET"):
@@ -309,7 +313,7 @@ def test_cli_refuses_a_shipped_file_with_a_seed_offset(data_dir, monkeypatch, tm
 
 def _fake_points(monkeypatch):
     """Replace every sweep's training by a stub, so ``run`` only assembles its file."""
-    from rnnlib import gated_lag, lag_sweep, teacher, temporal_order
+    from rnnlib.sweeps import gated_lag, lag_sweep, teacher, temporal_order
 
     monkeypatch.setattr(lag_sweep, "run_point", lambda **kw: {"device": str(kw["device"])})
     monkeypatch.setattr(temporal_order, "run_point", lambda **kw: {"device": str(kw["device"])})

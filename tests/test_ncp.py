@@ -1,4 +1,4 @@
-"""rnnlib.ncp: the LTC cell against ncps.torch.LTC, the solvers against closed forms, bounds, bad input."""
+"""rnnlib.models.ncp: the LTC cell against ncps.torch.LTC, the solvers against closed forms, bounds, bad input."""
 import math
 
 import numpy as np
@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 
 import ncps.torch as nt
 import ncps.wirings as nw
-from rnnlib import wiring as W
-from rnnlib.ncp import LTC, fused_step
+from rnnlib.models import wiring as W
+from rnnlib.models.ncp import LTC, fused_step
 
 torch.set_num_threads(1)
 
@@ -222,7 +222,7 @@ def test_bad_arguments_name_the_parameter():
 
 
 # ---------------------------------------------------------------------------------------------------- CfC
-from rnnlib.ncp import CfC  # noqa: E402
+from rnnlib.models.ncp import CfC  # noqa: E402
 
 
 @pytest.mark.parametrize("kw", [{}, {"proj_size": 2}, {"mode": "no_gate", "backbone_layers": 2, "backbone_units": 16},
@@ -305,7 +305,7 @@ def test_fast_backward_equals_autograd_through_the_step(ts):
 
 
 def test_fast_backward_gradcheck():
-    from rnnlib.ltc_fused import fused_states
+    from rnnlib.models.ltc_fused import fused_states
     gen = torch.Generator().manual_seed(1)
     B, N, T, K = 2, 4, 3, 2
     args = [torch.rand(*shape, generator=gen, dtype=torch.float64) + lo for shape, lo in
@@ -317,7 +317,7 @@ def test_fast_backward_gradcheck():
 
 
 # ------------------------------------------------------------------ chapter helpers and the exercise checker
-from rnnlib.ncp import one_neuron, solver_stability  # noqa: E402
+from rnnlib.models.ncp import one_neuron, solver_stability  # noqa: E402
 
 
 def test_one_neuron_steady_state_and_liquid_time_constant():

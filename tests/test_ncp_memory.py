@@ -1,9 +1,11 @@
-"""rnnlib.ncp_memory: the model zoo, the tasks and the table helpers of chapter 7's memory experiments."""
+"""rnnlib.sweeps.ncp_memory: the model zoo, the tasks and the table helpers of chapter 7's memory experiments."""
 import numpy as np
 import pytest
 import torch
 
-from rnnlib import ncp_memory as M
+from rnnlib.sweeps import ncp_memory as M
+from rnnlib.tasks.recent_past import RecentPastTask
+from rnnlib.tasks.sine import SineTask
 
 
 @pytest.mark.parametrize("kind", M.MODELS)
@@ -44,7 +46,7 @@ def test_decay_per_step_recovers_a_geometric_rate():
 
 
 def test_recent_sign_task_labels_depend_only_on_the_window():
-    task = M.RecentSignTask(window=3, length=10)
+    task = RecentPastTask(window=3, length=10, answer="sign")
     u, target = task.sample(200, torch.Generator().manual_seed(0))
     assert u.shape == (10, 200, 1) and target.shape == (200, 1)
     assert torch.equal(target, (u[-3:].sum(0) > 0).float())
@@ -54,11 +56,11 @@ def test_recent_sign_task_labels_depend_only_on_the_window():
     assert 0.4 < target.mean() < 0.6
     assert task.error(torch.where(target > 0, 1.0, -1.0), target) == 0.0
     with pytest.raises(ValueError, match="window"):
-        M.RecentSignTask(window=5, length=3)
+        RecentPastTask(window=5, length=3, answer="sign")
 
 
 def test_sine_task_is_the_ncps_example():
-    u, y = M.SineTask().sample(1)
+    u, y = SineTask().sample(1)
     assert u.shape == (48, 1, 2) and y.shape == (48, 1, 1)
     s = np.linspace(0, 3 * np.pi, 48)
     assert np.allclose(u[:, 0, 0].numpy(), np.sin(s), atol=1e-6)

@@ -90,7 +90,7 @@ def test_chapter_conventions(path):
 
 def _inside_solution_or_exercise(cells, cell):
     """True when ``cell`` sits between solution-start/solution-end, or right after an exercise,
-    or draws a figure for rnnlib.widgets.explore (the drawing callback is allowed in the chapter)."""
+    or draws a figure for rnnlib.book.widgets.explore (the drawing callback is allowed in the chapter)."""
     i = cells.index(cell)
     src = "".join(cell["source"])
     if "explore(" in src or "return fig" in src:

@@ -1,7 +1,7 @@
-"""rnnlib.ltc_fused.operation_count and autograd_nodes: the deterministic costs chapter 7 asserts instead of times."""
+"""rnnlib.models.ltc_fused.operation_count and autograd_nodes: the deterministic costs chapter 7 asserts instead of times."""
 import torch
 
-from rnnlib.ltc_fused import autograd_nodes, operation_count
+from rnnlib.models.ltc_fused import autograd_nodes, operation_count
 
 
 def test_a_matrix_product_counts_m_k_n_multiply_adds():

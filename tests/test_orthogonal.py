@@ -1,13 +1,13 @@
-"""rnnlib.orthogonal: orthogonal/identity recurrences and norm preservation through Jacobian products."""
+"""rnnlib.models.orthogonal: orthogonal/identity recurrences and norm preservation through Jacobian products."""
 import numpy as np
 import pytest
 import torch
 from hypothesis import given, settings, strategies as st
 from torch import nn
 
-from rnnlib.orthogonal import (constrain_orthogonal, init_recurrent_, irnn, jacobian_product_svals,
+from rnnlib.models.orthogonal import (constrain_orthogonal, init_recurrent_, irnn, jacobian_product_svals,
                                orthogonal_rnn, orthogonality_error, random_orthogonal)
-from rnnlib.rnn import ElmanRNN
+from rnnlib.models.elman import ElmanRNN
 
 
 @settings(max_examples=25, deadline=None)

@@ -1,4 +1,4 @@
-"""rnnlib.pathological: the six generators of Pascanu et al. (2013) keep their invariants."""
+"""rnnlib.tasks.pathological: the six generators of Pascanu et al. (2013) keep their invariants."""
 import math
 
 import numpy as np
@@ -6,8 +6,8 @@ import pytest
 import torch
 from hypothesis import given, settings, strategies as st
 
-from rnnlib import pathological as P
-from rnnlib.rnn import ElmanRNN
+from rnnlib.tasks import pathological as P
+from rnnlib.models.elman import ElmanRNN
 
 
 def gen(seed=0):

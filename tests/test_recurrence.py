@@ -1,4 +1,4 @@
-"""rnnlib.recurrence: the generic recurrence, the autonomous tanh network as a dynamical system, the memory function."""
+"""rnnlib.theory.recurrence: the generic recurrence, the autonomous tanh network as a dynamical system, the memory function."""
 import math
 
 import matplotlib
@@ -9,8 +9,9 @@ from hypothesis import given, settings, strategies as st
 
 matplotlib.use("Agg")
 
-from rnnlib import recurrence as R
-from rnnlib.rnn import ElmanRNN
+from rnnlib.theory import recurrence as R
+from rnnlib.models.elman import ElmanRNN
+from rnnlib.theory.plots import plot_dynamics, plot_scalar_map
 
 
 # --- the recurrence --------------------------------------------------------------------------------
@@ -284,10 +285,10 @@ def test_leading_plane_is_orthonormal_and_scale_free():
 def test_figures_draw():
     import matplotlib.pyplot as plt
 
-    fig = R.plot_dynamics(R.random_weights(20, 1.5, seed=0), 0.0, steps=30)
+    fig = plot_dynamics(R.random_weights(20, 1.5, seed=0), 0.0, steps=30)
     assert len(fig.axes) == 2 and "Lyapunov" in fig._suptitle.get_text()
     plt.close(fig)
-    fig = R.plot_scalar_map(np.linspace(-2, 2, 21))
+    fig = plot_scalar_map(np.linspace(-2, 2, 21))
     assert len(fig.axes) == 2
     plt.close(fig)
 

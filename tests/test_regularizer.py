@@ -1,14 +1,14 @@
-"""rnnlib.regularizer: Omega as in the authors' code, checked against a direct evaluation of eq. 10 with
+"""rnnlib.remedies.regularizer: Omega as in the authors' code, checked against a direct evaluation of eq. 10 with
 autograd Jacobians, its closed-form gradient against autograd, and the before_step hook."""
 import numpy as np
 import pytest
 import torch
 from hypothesis import given, settings, strategies as st
 
-from rnnlib import clip as C
-from rnnlib import pathological as P
-from rnnlib import regularizer as R
-from rnnlib.rnn import ElmanRNN
+from rnnlib.remedies import clip as C
+from rnnlib.tasks import pathological as P
+from rnnlib.remedies import regularizer as R
+from rnnlib.models.elman import ElmanRNN
 
 
 def random_orthogonal(n, seed):

@@ -1,4 +1,4 @@
-"""rnnlib.ssm: the three views of a diagonal linear recurrence agree, and the LRU is initialised and
+"""rnnlib.models.ssm: the three views of a diagonal linear recurrence agree, and the LRU is initialised and
 normalised as Orvieto et al. (2023) describe. References are float64/complex128 loops written here."""
 import math
 
@@ -7,7 +7,7 @@ import pytest
 import torch
 from hypothesis import given, settings, strategies as st
 
-from rnnlib import ssm
+from rnnlib.models import ssm
 
 
 def _random_lambda(n, rng, *, complex_, r_max=0.999):

@@ -1,10 +1,10 @@
-"""rnnlib.surface: exact derivatives of E(w, b) = (sigma(x_50) - 0.7)^2 against autograd, the wall, SGD paths."""
+"""rnnlib.theory.surface: exact derivatives of E(w, b) = (sigma(x_50) - 0.7)^2 against autograd, the wall, SGD paths."""
 import numpy as np
 import pytest
 import torch
 from hypothesis import given, settings, strategies as st
 
-from rnnlib import surface as S
+from rnnlib.theory import surface as S
 
 
 def torch_E(wb, T=50):

@@ -1,4 +1,4 @@
-"""rnnlib.teacher: the convolution trick equals the recursion, the hand-written batched Adam equals torch's,
+"""rnnlib.sweeps.teacher: the convolution trick equals the recursion, the hand-written batched Adam equals torch's,
 and the Hessian at the optimum equals the Gauss-Newton matrix computed independently (float64)."""
 import math
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from rnnlib import teacher as TS
+from rnnlib.sweeps import teacher as TS
 
 
 def _simulate(system, x):

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from rnnlib.rnn import ElmanRNN
+from rnnlib.models.elman import ElmanRNN
 from rnnlib.tasks import LagTask
 from rnnlib.train import evaluate, grad_norm, train
 

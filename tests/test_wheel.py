@@ -50,7 +50,7 @@ def test_an_installed_rnnlib_loads_every_shipped_file_from_any_folder(installed)
     code = textwrap.dedent("""
         import json, sys
         import rnnlib
-        from rnnlib import experiments
+        from rnnlib.sweeps import results as experiments
         assert rnnlib.__file__.startswith(sys.argv[1]), rnnlib.__file__   # the installed copy, not the checkout
         names = experiments.shipped()
         print(json.dumps({n: sorted(experiments.load(n)) for n in names}))
@@ -65,7 +65,7 @@ def test_an_installed_rnnlib_loads_every_shipped_file_from_any_folder(installed)
 
 
 def test_no_notebook_builds_a_path_into_the_repository():
-    """Chapters reach shipped data through ``rnnlib.experiments.load``, never through a path built from
+    """Chapters reach shipped data through ``rnnlib.sweeps.results.load``, never through a path built from
     ``rnnlib.__file__`` or the repository's layout (which a pip-installed rnnlib does not have)."""
     bad = []
     for nb in sorted((ROOT / "book").glob("*.ipynb")):

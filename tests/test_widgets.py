@@ -1,4 +1,4 @@
-"""rnnlib.widgets: one call gives a live widget and a static, self-contained scrubber of the same frames."""
+"""rnnlib.book.widgets: one call gives a live widget and a static, self-contained scrubber of the same frames."""
 import json
 import re
 
@@ -6,7 +6,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from rnnlib.widgets import Explorer, explore
+from rnnlib.book.widgets import Explorer, explore
 
 
 def draw(scale, kind):
@@ -93,7 +93,7 @@ def test_a_live_kernel_gets_the_widget_and_the_fallback():
     nb.cells = [nbformat.v4.new_code_cell(
         "import matplotlib.pyplot as plt, rnnlib\n"
         "def f(a):\n    fig, ax = plt.subplots(figsize=(2, 2)); ax.plot([0, a]); return fig\n"
-        "rnnlib.widgets.explore(f, {'a': [1.0, 2.0]})")]
+        "rnnlib.book.widgets.explore(f, {'a': [1.0, 2.0]})")]
     NotebookClient(nb, timeout=120, kernel_name="python3").execute()
     out = [o for o in nb.cells[0].outputs if o.output_type == "execute_result"][0]
     assert "application/vnd.jupyter.widget-view+json" in out.data

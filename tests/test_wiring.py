@@ -1,4 +1,4 @@
-"""rnnlib.wiring against ncps.wirings (same arguments and seeds), the NCP layer structure, drawing, bad input."""
+"""rnnlib.models.wiring against ncps.wirings (same arguments and seeds), the NCP layer structure, drawing, bad input."""
 import matplotlib
 
 matplotlib.use("Agg")
@@ -8,7 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import ncps.wirings as nw
-from rnnlib import wiring as W
+from rnnlib.models import wiring as W
+from rnnlib.models.plots import draw_wiring
 
 
 def _same(mine, ref):
@@ -105,7 +106,7 @@ def test_draw_wiring_places_layers_left_to_right():
     pos = W.node_positions(w)
     assert np.all(pos["sensory"][:, 0] == 0)
     assert np.all(pos["neurons"][w.inter_ids, 0] == 1) and np.all(pos["neurons"][w.motor_ids, 0] == 3)
-    ax = W.draw_wiring(w)
+    ax = draw_wiring(w)
     n_edges = (np.abs(w.adjacency) * (1 - np.eye(12))).sum() + w.sensory_synapse_count
     from matplotlib.collections import LineCollection
     lines = [c for c in ax.collections if isinstance(c, LineCollection)]
@@ -137,7 +138,7 @@ def test_bad_arguments_name_the_parameter():
     with pytest.raises(ValueError, match="dest"):
         W.Wiring(3).add_synapse(0, 3, 1)
     with pytest.raises(ValueError, match="build"):
-        W.draw_wiring(W.AutoNCP(10, 2))
+        draw_wiring(W.AutoNCP(10, 2))
 
 
 def test_check_count_synapses():

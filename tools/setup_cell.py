@@ -54,7 +54,7 @@ except ImportError:
     importlib.invalidate_caches()
     import rnnlib
 rnnlib.seed_everything(0)
-rnnlib.plots.use_style()
+rnnlib.book.figures.use_style()
 print(rnnlib.describe())'''
 
 
@@ -68,7 +68,7 @@ def first_code_cell(nb: dict) -> dict:
     return next(c for c in nb["cells"] if c["cell_type"] == "code")
 
 
-COMMON = ("import rnnlib", "rnnlib.seed_everything(0)", "rnnlib.plots.use_style()", "print(rnnlib.describe())")
+COMMON = ("import rnnlib", "rnnlib.seed_everything(0)", "rnnlib.book.figures.use_style()", "print(rnnlib.describe())")
 
 
 def write() -> list[str]:

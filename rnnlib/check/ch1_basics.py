@@ -1,0 +1,107 @@
+"""Exercise checkers of Chapter 1 (RNN basics): ``check_elman_step``, ``check_newton_step``, ``check_kv_cache_floats``.
+
+Tests: ``tests/test_check_ch1.py``.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from rnnlib.check.feedback import Feedback, compare_functions, _cases
+
+
+def _elman_step_ref(h, u, W_hh, W_xh, b):
+    return np.tanh(W_hh @ h + W_xh @ u + b)  # h_t = tanh(W_hh h_{t-1} + W_xh u_t + b)
+
+
+def _elman_case(rng):
+    H, I = 4, 3
+    return (rng.normal(size=H), rng.normal(size=I), rng.normal(size=(H, H)), rng.normal(size=(H, I)),
+            rng.normal(size=H))
+
+
+def check_elman_step(fn) -> Feedback:
+    """Exercise: one Elman update h_t = tanh(W_hh h_{t-1} + W_xh u_t + b) for column vectors."""
+    hints = [
+        (lambda h, u, W, V, b: W @ h + V @ u + b, "You forgot the non-linearity: apply np.tanh to the pre-activation."),
+        (lambda h, u, W, V, b: np.tanh(W.T @ h + V @ u + b), "W_hh is transposed: with column vectors the update is W_hh @ h."),
+        (lambda h, u, W, V, b: np.tanh(W @ h + V @ u), "The bias b is missing."),
+        (lambda h, u, W, V, b: np.tanh(V @ u + b), "The recurrent term W_hh @ h is missing: without it there is no memory."),
+    ]
+    return compare_functions(fn, _elman_step_ref, _cases(_elman_case), name="elman_step", hints=hints)
+
+
+def _newton_step_ref(h, W, b):
+    # Newton on G(h) = h - tanh(W h + b):  h_new = h - (I - diag(1 - tanh(W h + b)^2) W)^{-1} G(h)
+    phi = np.tanh(W @ h + b)
+    return h - np.linalg.solve(np.eye(len(h)) - (1.0 - phi ** 2)[:, None] * W, h - phi)
+
+
+def _newton_case(rng):
+    n = 4
+    return rng.uniform(-0.9, 0.9, size=n), rng.normal(0.0, 1.5 / np.sqrt(n), size=(n, n)), rng.normal(0.0, 0.3, size=n)
+
+
+def _newton_with(dG_fn, sign=-1.0):
+    def step(h, W, b):
+        phi = np.tanh(W @ h + b)
+        return h + sign * np.linalg.solve(dG_fn(h, W, phi), h - phi)
+    return step
+
+
+def check_newton_step(fn) -> Feedback:
+    """Exercise: one Newton step for a fixed point of h = tanh(W h + b) (column vectors, h of shape (n,)):
+    h_new = h - (I - diag(1 - tanh(W h + b)^2) W)^{-1} (h - tanh(W h + b))."""
+    eye = lambda h: np.eye(len(h))
+    hints = [
+        (lambda h, W, b: np.tanh(W @ h + b),
+         "That is one step of plain iteration, h <- tanh(W h + b). Newton solves the linearised equation: "
+         "h_new = h - (dG/dh)^{-1} G(h) with G(h) = h - tanh(W h + b)."),
+        (_newton_with(lambda h, W, phi: -(1 - phi ** 2)[:, None] * W),
+         "dG/dh is missing the identity: G(h) = h - tanh(W h + b), so dG/dh = I - diag(1 - tanh(W h + b)^2) W."),
+        (_newton_with(lambda h, W, phi: eye(h) - (1 - h ** 2)[:, None] * W),
+         "tanh' must be taken at the pre-activation a = W h + b: use 1 - tanh(W h + b)^2, not 1 - h^2 "
+         "(the two agree only at the fixed point itself)."),
+        (_newton_with(lambda h, W, phi: eye(h) - (1 - phi ** 2)[:, None] * W, sign=+1.0),
+         "The step has the wrong sign: Newton moves to h - (dG/dh)^{-1} G(h)."),
+        (_newton_with(lambda h, W, phi: eye(h) - (1 - phi ** 2)[:, None] * W.T),
+         "W is transposed: with column vectors d tanh(W h + b)/dh = diag(1 - tanh(W h + b)^2) W."),
+        (_newton_with(lambda h, W, phi: eye(h) - W * (1 - phi ** 2)[None, :]),
+         "The diagonal factor multiplies W from the wrong side: it is diag(tanh'(a)) @ W (scale the rows of W)."),
+        (_newton_with(lambda h, W, phi: eye(h) - np.diag(1 - phi ** 2)),
+         "dG/dh is missing W: the chain rule gives d tanh(W h + b)/dh = diag(1 - tanh(W h + b)^2) W."),
+    ]
+    return compare_functions(fn, _newton_step_ref, _cases(_newton_case, n=5, seed=3), name="newton_step",
+                             rtol=1e-7, atol=1e-9, hints=hints)
+
+
+KV_CACHE_SHAPE = {"layers": 12, "width": 768, "window": 512}
+
+
+def check_kv_cache_floats(answer) -> Feedback:
+    """Exercise: the floats a Transformer of BERT-base's shape (12 layers, width 768) keeps in its key/value
+    cache at a full 512-token window: 2 (keys and values) x 12 x 512 x 768."""
+    L, d, T = KV_CACHE_SHAPE["layers"], KV_CACHE_SHAPE["width"], KV_CACHE_SHAPE["window"]
+    expected = 2 * L * T * d
+    if answer is None:
+        return Feedback(False, "`kv_cache_floats` is still None: compute it and run the check again.")
+    if callable(answer) or isinstance(answer, (str, bytes, bool)) or np.ndim(answer) != 0:
+        return Feedback(False, f"`kv_cache_floats` must be one number, got {type(answer).__name__}.")
+    try:
+        a = float(answer)
+    except (TypeError, ValueError):
+        return Feedback(False, f"`kv_cache_floats` must be a number, got {answer!r}.")
+    if a == expected:
+        return Feedback(True, f"{int(a):,} floats ({4 * a / 2**20:.0f} MiB in float32): "
+                              f"{2 * T}x the {L * d:,} floats of one {d}-wide state per layer.")
+    known = {
+        L * T * d: "Each layer keeps two vectors per token, a key and a value.",
+        2 * T * d: "That is one layer: every one of the 12 layers has its own cache.",
+        T * d: "Count keys and values (2 per token) in every one of the 12 layers.",
+        2 * L * d: "That is the cache for one token; the window holds 512 of them.",
+        L * d: "That is what an RNN with a 768-wide state per layer keeps; the cache holds keys and values "
+               "for every token of the window.",
+        2 * L * T * T * d: "The window length enters once: one key and one value vector per token "
+                           "(T x T is the size of the attention matrix, which is not cached).",
+    }
+    hint = known.get(a, "Count: (keys and values) x layers x tokens in the window x width.")
+    return Feedback(False, f"`kv_cache_floats` = {a:,.0f} is not right. {hint}")

@@ -1,0 +1,81 @@
+"""Exercise checkers of Chapter 6 (state-space models and the LRU): ``check_scan_combine``, ``check_white_noise_state``.
+
+Tests: ``tests/test_check_ch6.py``.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from rnnlib.device import numpy_rng
+from rnnlib.check.feedback import Feedback, compare_functions, _cases
+
+
+def _scan_combine_ref(a1, b1, a2, b2):
+    return a2 * a1, a2 * b1 + b2  # apply h -> a1 h + b1 first, then h -> a2 h + b2
+
+
+def _scan_combine_case(rng):
+    z = lambda: rng.standard_normal(4) + 1j * rng.standard_normal(4)  # noqa: E731
+    return z(), z(), z(), z()
+
+
+def _doubling_scan(combine, lam, b):
+    """Hillis-Steele inclusive scan over the elements (lam, b_t), built on a given operator; returns the b part."""
+    a, b, d = np.broadcast_to(lam, b.shape).copy(), b.copy(), 1
+    while d < len(b):
+        a_new, b_new = combine(a[:-d], b[:-d], a[d:], b[d:])
+        a, b, d = np.concatenate([a[:d], a_new]), np.concatenate([b[:d], b_new]), 2 * d
+    return b
+
+
+def check_scan_combine(fn) -> Feedback:
+    """Exercise: the associative operator of a linear recurrence, combine(a1, b1, a2, b2) -> (a, b), where (a, b)
+    stands for the map h -> a h + b and (a1, b1) is applied first. Also runs a doubling scan built on it."""
+    hints = [
+        (lambda a1, b1, a2, b2: (a1 * a2, a1 * b2 + b1),
+         "The maps are composed in the wrong order: (a1, b1) acts first, so h -> a2 (a1 h + b1) + b2."),
+        (lambda a1, b1, a2, b2: (a2 * a1, b1 + b2),
+         "The offset b1 of the first map must also be multiplied by a2 when the second map acts on it."),
+        (lambda a1, b1, a2, b2: (a1 + a2, a2 * b1 + b2),
+         "Multipliers multiply: applying h -> a1 h twice in a row gives a1^2 h, not 2 a1 h."),
+    ]
+    fb = compare_functions(fn, _scan_combine_ref, _cases(_scan_combine_case, n=5, seed=6), name="combine",
+                           rtol=1e-10, atol=1e-12, hints=hints)
+    if not fb:
+        return fb
+    rng = numpy_rng(7)
+    lam = 0.95 * np.exp(1j * rng.uniform(-3, 3, 3))
+    b = rng.standard_normal((37, 3)) + 1j * rng.standard_normal((37, 3))
+    h, loop = np.zeros(3, dtype=complex), []
+    for b_t in b:
+        h = lam * h + b_t  # h_t = lam h_{t-1} + b_t
+        loop.append(h)
+    if not np.allclose(_doubling_scan(fn, lam, b), np.array(loop), rtol=1e-9, atol=1e-9):
+        return Feedback(False, "`combine` matches on single pairs, but a doubling scan built on it does not reproduce "
+                               "the sequential loop. Does it work element-wise on arrays?")
+    return Feedback(True, "`combine` composes the maps correctly, and a doubling scan built on it reproduces the "
+                          "sequential loop over 37 steps.")
+
+
+def _white_state_ref(lam):
+    return 1.0 / (1.0 - np.abs(lam) ** 2)  # sum_k |lam|^{2k}
+
+
+def _white_state_case(rng):
+    r = rng.uniform(0.0, 0.995, 6)
+    return (r * np.exp(1j * rng.uniform(-np.pi, np.pi, 6)),)
+
+
+def check_white_noise_state(fn) -> Feedback:
+    """Exercise: E|h|^2 in the stationary regime of h_{t+1} = lam h_t + x_t for white, unit-variance real x_t and
+    complex |lam| < 1, as a function of an array of lam."""
+    hints = [
+        (lambda lam: 1.0 / (1.0 - lam**2), "For complex lam the terms are |lam^k|^2 = |lam|^(2k): use the modulus."),
+        (lambda lam: 1.0 / (1.0 - np.abs(lam)), "The sum is geometric in |lam|^2, not in |lam| (you need E|h|^2)."),
+        (lambda lam: np.abs(lam) ** 2 / (1.0 - np.abs(lam) ** 2),
+         "Off by one term: h_{t+1} contains x_t with weight lam^0 = 1, so the sum starts at k = 0."),
+        (lambda lam: 1.0 / np.abs(1.0 - lam) ** 2,
+         "That is the answer for a constant input (rho = 1), where all cross terms survive. For white noise they vanish."),
+    ]
+    return compare_functions(fn, _white_state_ref, _cases(_white_state_case, n=5, seed=8), name="white_noise_state",
+                             rtol=1e-8, atol=1e-10, hints=hints)
