@@ -21,6 +21,8 @@ import time
 import numpy as np
 import torch
 
+from rnnlib._validate import positive
+
 ENV_VAR = "RNNLIB_DEVICE"
 _VALID = ("auto", "cpu", "cuda", "mps")
 
@@ -33,9 +35,13 @@ def device(prefer: str | None = None) -> torch.device:
     Asking for an accelerator that is absent raises a clear error rather than
     silently falling back.
     """
-    choice = (prefer if prefer is not None else os.environ.get(ENV_VAR, "auto")).lower()
+    if prefer is not None and not isinstance(prefer, str):
+        raise ValueError(f"prefer must be one of {_VALID} or None, got {prefer!r} ({type(prefer).__name__})")
+    choice = (prefer if prefer is not None else os.environ.get(ENV_VAR, "auto")).strip().lower()
     if choice not in _VALID:
-        raise ValueError(f"device must be one of {_VALID} (argument or ${ENV_VAR}), got {choice!r}")
+        if prefer is not None:
+            raise ValueError(f"prefer must be one of {_VALID} (the device to compute on), got {prefer!r}")
+        raise ValueError(f"device must be one of {_VALID} (from ${ENV_VAR}), got {choice!r}")
     mps_ok = hasattr(torch.backends, "mps") and torch.backends.mps.is_available()
     if choice == "auto":
         if torch.cuda.is_available():
@@ -67,25 +73,38 @@ def seed_offset() -> int:
     return k
 
 
-def shift_seed(seed) -> int:
-    """``seed + $RNNLIB_SEED_OFFSET``, checked: an integer in [0, 2**63 - 1] after the shift."""
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise ValueError(f"seed must be an integer >= 0, got {seed!r} ({type(seed).__name__})")
-    s = int(seed) + seed_offset()
+SEED_RANGE = "an integer in [0, 2**63 - 1]"  # the one seed policy: what every seed rnnlib takes must be
+
+
+def check_seed(seed, name: str = "seed") -> int:
+    """``seed`` as an int, checked against rnnlib's one seed policy: an integer in [0, 2**63 - 1].
+
+    Not a bool, a float (even 3.0) or a string. The error names the parameter (``name``) and the range.
+    """
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
+        raise ValueError(f"{name} must be {SEED_RANGE}, got {seed!r} ({type(seed).__name__})")
+    if not 0 <= int(seed) < 2**63:
+        raise ValueError(f"{name} must be {SEED_RANGE}, got {int(seed)!r}")
+    return int(seed)
+
+
+def shift_seed(seed, name: str = "seed") -> int:
+    """``seed + $RNNLIB_SEED_OFFSET``, checked: an integer in [0, 2**63 - 1] before and after the shift."""
+    s = check_seed(seed, name) + seed_offset()
     if not 0 <= s < 2**63:
-        raise ValueError(f"seed must be an integer in [0, 2**63 - 1], got {int(seed)!r}"
-                         + (f" (+ {seed_offset()} from ${SEED_OFFSET_VAR})" if seed_offset() else ""))
+        raise ValueError(f"{name} must be {SEED_RANGE} after adding ${SEED_OFFSET_VAR} = {seed_offset()}, "
+                         f"got {int(seed)!r}")
     return s
 
 
-def torch_generator(seed) -> torch.Generator:
-    """A CPU ``torch.Generator`` seeded with ``shift_seed(seed)``."""
-    return torch.Generator().manual_seed(shift_seed(seed))
+def torch_generator(seed, name: str = "seed") -> torch.Generator:
+    """A CPU ``torch.Generator`` seeded with ``shift_seed(seed)`` (``name``: the parameter, for the error)."""
+    return torch.Generator().manual_seed(shift_seed(seed, name))
 
 
-def numpy_rng(seed) -> np.random.Generator:
-    """A ``numpy.random.Generator`` seeded with ``shift_seed(seed)``."""
-    return np.random.default_rng(shift_seed(seed))
+def numpy_rng(seed, name: str = "seed") -> np.random.Generator:
+    """A ``numpy.random.Generator`` seeded with ``shift_seed(seed)`` (``name``: the parameter, for the error)."""
+    return np.random.default_rng(shift_seed(seed, name))
 
 
 def manual_seed(seed) -> None:
@@ -114,6 +133,8 @@ def seed_everything(seed: int = 0) -> np.random.Generator:
 
 def time_once(fn, device=None) -> float:
     """Wall-clock seconds of one call ``fn()``; on a CUDA ``device`` the queued GPU work is waited for."""
+    if not callable(fn):
+        raise ValueError(f"fn must be callable with no arguments, got {fn!r}")
     cuda = device is not None and torch.device(device).type == "cuda"
     if cuda:
         torch.cuda.synchronize()
@@ -129,10 +150,10 @@ def best_time(fn, *, repeats: int, device=None, warmup: int = 1) -> float:
 
     The minimum, not the mean: on a shared machine the other runs only add noise.
     """
-    if not isinstance(repeats, (int, np.integer)) or repeats < 1:
-        raise ValueError(f"repeats must be an integer >= 1, got {repeats!r}")
-    if not isinstance(warmup, (int, np.integer)) or warmup < 0:
-        raise ValueError(f"warmup must be an integer >= 0, got {warmup!r}")
+    repeats = positive("repeats", repeats, integer=True)
+    warmup = positive("warmup", warmup, integer=True, allow_zero=True)
+    if not callable(fn):
+        raise ValueError(f"fn must be callable with no arguments, got {fn!r}")
     for _ in range(warmup):
         fn()
     return min(time_once(fn, device) for _ in range(repeats))

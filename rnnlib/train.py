@@ -76,11 +76,57 @@ def _model_device(model: torch.nn.Module, device) -> torch.device:
     return dev
 
 
+def _check_model(model) -> None:
+    """``model`` must be a module with parameters that maps u (T, B, I) to (y, h)."""
+    if not (callable(model) and hasattr(model, "parameters")):
+        raise TypeError(f"model must be a torch.nn.Module mapping u (T, B, I) to (y, h), such as an rnnlib model, "
+                        f"got {type(model).__name__}")
+    if next(iter(model.parameters()), None) is None:
+        raise ValueError(f"model must have parameters to train, got {type(model).__name__} with none")
+
+
+def _check_task(task) -> None:
+    """``task`` must offer sample(batch_size, generator), loss(y, target) and error(y, target)."""
+    missing = [m for m in ("sample", "loss", "error") if not callable(getattr(task, m, None))]
+    if missing:
+        raise TypeError(f"task must be an rnnlib task (rnnlib.tasks) with sample(batch_size, generator), "
+                        f"loss(y, target) and error(y, target), got {type(task).__name__}"
+                        + ("" if task is None else f" without {', '.join(missing)}"))
+
+
+def _model_input_size(model) -> int | None:
+    """The number of input features per step ``model`` expects, read from rnnlib's models (None if unknown)."""
+    for get in (lambda m: m.n_in, lambda m: m.cell.n_in, lambda m: m.d_model, lambda m: m.rnn.input_size,
+                lambda m: m.input_size, lambda m: m.W_xh.shape[-1]):
+        try:
+            value = get(model)
+        except AttributeError:
+            continue
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    return None
+
+
+def _check_callable(name: str, fn) -> None:
+    """A hook must be a callable taking the model, not an rnnlib factory that builds one (``clip.norm_clipper``)."""
+    if fn is None:
+        return
+    if not callable(fn):
+        raise TypeError(f"{name} must be a callable or None, got {type(fn).__name__}")
+    example = getattr(fn, "__dict__", {}).get("rnnlib_factory")    # set on the factories, not on what they build
+    if example is not None:
+        raise TypeError(f"{name} got the factory {getattr(fn, '__name__', fn)!r} itself; call it to build the "
+                        f"{name}: {name}={example}")
+
+
 def evaluate(model, task, *, size: int = 1000, seed: int = 12345, device=None) -> float:
     """Error of ``model`` on ``size`` fresh sequences drawn with ``seed``.
 
     Computes on the model's own device; an explicit ``device`` moves the model there first (and leaves it there).
     """
+    _check_model(model)
+    _check_task(task)
+    size = positive("size", size, integer=True)
     dev = _model_device(model, device)
     gen = torch_generator(seed)
     with torch.no_grad():
@@ -115,13 +161,22 @@ def train(model: torch.nn.Module, task, *, steps: int = 1000, lr: float = 0.01,
     stays on the CPU even when a GPU is present. ``device=`` (e.g. ``rnnlib.device()``) moves the model there
     first, in place, and it stays there after the run; batches are moved to the model's device every step.
     """
+    _check_model(model)
+    _check_task(task)
     steps = positive("steps", steps, integer=True)
     positive("lr", lr)
     batch_size = positive("batch_size", batch_size, integer=True)
     eval_every = positive("eval_every", eval_every, integer=True)
+    eval_size = positive("eval_size", eval_size, integer=True)
     in_range("solve_threshold", solve_threshold, 0.0, 1.0)
     in_range("momentum", momentum, 0.0, 1.0, inclusive=(True, False))
     one_of("optimizer", optimizer, ("sgd", "adam"))
+    for name, fn in (("grad_transform", grad_transform), ("before_step", before_step), ("nan_guard", nan_guard)):
+        _check_callable(name, fn)
+    n_in, task_in = _model_input_size(model), getattr(task, "n_in", None)
+    if n_in is not None and isinstance(task_in, int) and n_in != task_in:
+        raise ValueError(f"model expects {n_in} input feature(s) per step but task {type(task).__name__} gives "
+                         f"{task_in}: build the model with n_in={task_in} (its first argument)")
     dev = _model_device(model, device)
     dtype = next(model.parameters()).dtype
     opt = (torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum) if optimizer == "sgd"

@@ -413,7 +413,7 @@ def test_train_lag_seeds_equal_train_lag_run_per_seed(truncate):
     kw = dict(truncate=truncate, steps=40, eval_every=15, eval_size=60, n_hidden=8, lr=0.3, batch_size=10)
     runs = bptt.train_lag_seeds(3, seeds, **kw)
     singles = [bptt.train_lag(3, seed=s, **kw) for s in seeds]
-    assert set(runs) == {"seeds", "steps", "error", "loss"}
+    assert set(runs) == {"seeds", "steps", "error", "loss", "status", "diverged_at", "solved_at"}
     np.testing.assert_array_equal(runs["seeds"], seeds)
     np.testing.assert_array_equal(runs["steps"], [15, 30, 40])
     np.testing.assert_array_equal(runs["steps"], singles[0]["steps"])
@@ -421,6 +421,8 @@ def test_train_lag_seeds_equal_train_lag_run_per_seed(truncate):
     for i, single in enumerate(singles):
         np.testing.assert_allclose(runs["loss"][i], single["loss"], rtol=0, atol=1e-12)
         np.testing.assert_array_equal(runs["error"][i], single["error"])
+        assert (runs["status"][i], runs["diverged_at"][i], runs["solved_at"][i]) == \
+            (single["status"], single["diverged_at"], single["solved_at"])
 
 
 def test_train_lag_seeds_truncation_and_options_reach_every_run():

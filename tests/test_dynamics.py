@@ -116,5 +116,5 @@ def test_bad_inputs():
         D.iterate(0.0, 5.0, -2.5, -1)
     with pytest.raises(ValueError, match="b_grid"):
         D.numerical_bifurcation_points(5.0, np.linspace(0, 1, 5))
-    with pytest.raises(ValueError, match="w and b"):
+    with pytest.raises(ValueError, match="w must be a finite number"):
         D.fixed_points(float("nan"), 0.0)

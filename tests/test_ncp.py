@@ -211,7 +211,7 @@ def test_bad_arguments_name_the_parameter():
     with pytest.raises(ValueError, match="input_dim"):
         LTC(3, W.AutoNCP(10, 1).build(2))
     model = LTC(2, 5)
-    with pytest.raises(ValueError, match="u must have shape"):
+    with pytest.raises(ValueError, match=r"u must have 2 input feature\(s\)"):
         model(torch.zeros(4, 3, 3))
     with pytest.raises(ValueError, match="timespans"):
         model(torch.zeros(4, 3, 2), timespans=torch.ones(5, 3))
@@ -280,7 +280,7 @@ def test_cfc_bad_arguments():
         CfC(2, 4, activation="softsign")
     with pytest.raises(ValueError, match="units"):
         CfC(2, 0)
-    with pytest.raises(ValueError, match="u must have shape"):
+    with pytest.raises(ValueError, match=r"u must have 2 input feature\(s\)"):
         CfC(2, 4)(torch.zeros(3, 1, 5))
 
 

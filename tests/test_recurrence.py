@@ -190,7 +190,7 @@ def test_scalar_fixed_points_are_roots_and_stable_ones_attract(w, b):
 
 
 def test_scalar_fixed_points_bad_input():
-    with pytest.raises(ValueError, match="w and b"):
+    with pytest.raises(ValueError, match="w must be a finite number"):
         R.scalar_fixed_points(float("nan"))
 
 

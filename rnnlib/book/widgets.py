@@ -23,6 +23,7 @@ import html
 import io
 import itertools
 import json
+import math
 import os
 import time
 import uuid
@@ -33,6 +34,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 _COUNTER = itertools.count()
+
+# The most frames one explorer may draw. Every grid point is a frame drawn while the book builds (tens of ms
+# each) and carried by the static page (about 4 kB each): 400 frames is some 20 s and under 2 MB, while two
+# 100-value controls (10,000 frames) would take a quarter of an hour and a page of over 40 MB.
+MAX_FRAMES = 400
 
 
 def _label(v) -> str:
@@ -75,8 +81,22 @@ class Explorer:
         if not isinstance(controls, dict) or not controls:
             raise ValueError("controls must be a non-empty dict mapping parameter name -> list of values")
         for key, values in controls.items():
+            if not isinstance(key, str) or not key.isidentifier():
+                raise ValueError(f"controls must map parameter names of fn (identifiers) to values, got the key {key!r}")
             if not isinstance(values, (list, tuple, np.ndarray)) or len(values) == 0:
                 raise ValueError(f"controls[{key!r}] must be a non-empty list of values, got {values!r}")
+        n_frames = math.prod(len(v) for v in controls.values())
+        if n_frames > MAX_FRAMES:
+            sizes = " x ".join(f"{k} ({len(v)} values)" for k, v in controls.items())
+            raise ValueError(f"controls must make at most MAX_FRAMES = {MAX_FRAMES} frames (each is drawn while the book "
+                             f"builds and stored in the page), got {sizes} = {n_frames} frames; use fewer values")
+        if isinstance(dpi, bool) or not isinstance(dpi, (int, np.integer)) or not 10 <= dpi <= 600:
+            raise ValueError(f"dpi must be an integer in [10, 600], got {dpi!r}")
+        if isinstance(colors, bool) or not isinstance(colors, (int, np.integer)) or not 2 <= colors <= 256:
+            raise ValueError(f"colors must be an integer in [2, 256] (the palette of a quantized frame), got {colors!r}")
+        for label, text in (("name", name), ("title", title), ("alt", alt)):
+            if text is not None and not isinstance(text, str):
+                raise ValueError(f"{label} must be a string or None, got {text!r} ({type(text).__name__})")
         self.fn = fn
         self.controls = {k: list(v) for k, v in controls.items()}
         self.name = name or getattr(fn, "__name__", "explorer")
@@ -274,7 +294,8 @@ def explore(fn: Callable, controls: dict, *, name: str | None = None, title: str
 
     ``fn(**params)`` must return a matplotlib Figure; ``controls`` maps every parameter of ``fn``
     to the list of values the reader may choose. Keep the grid small (every point becomes a
-    frame of the static page) and ``fn`` fast (it runs on every move of a live control).
+    frame of the static page; more than ``MAX_FRAMES`` is refused) and ``fn`` fast (it runs on
+    every move of a live control).
 
     All frames are drawn here, eagerly: IPython swallows exceptions raised while an object is being
     displayed, so drawing at display time would let a broken callback pass the build unnoticed.

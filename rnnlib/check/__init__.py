@@ -3,6 +3,8 @@
 A checker is a plain function ``check_<exercise>(answer) -> Feedback``. ``Feedback`` is truthy when the answer is
 right, so a solution cell can ``assert check_xxx(answer)``; in a notebook it renders as a short coloured message
 that says what is wrong and how to look for the mistake. Readers call them as ``rnnlib.check.check_<exercise>``.
+A checker never raises, whatever it is handed: a wrong type, shape or value, or a crash in the reader's code,
+comes back as feedback (``tests/test_check_robust.py`` feeds every checker junk).
 
 * ``feedback``: ``Feedback``, ``compare_functions`` (a reader's function against rnnlib's on fixed random cases,
   naming typical mistakes) and ``check_value`` (a number)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnnlib.check.feedback import Feedback, compare_functions, _cases
+from rnnlib.check.feedback import Feedback, compare_functions, _as_number, _cases
 
 
 def _elman_step_ref(h, u, W_hh, W_xh, b):
@@ -84,12 +84,9 @@ def check_kv_cache_floats(answer) -> Feedback:
     expected = 2 * L * T * d
     if answer is None:
         return Feedback(False, "`kv_cache_floats` is still None: compute it and run the check again.")
-    if callable(answer) or isinstance(answer, (str, bytes, bool)) or np.ndim(answer) != 0:
-        return Feedback(False, f"`kv_cache_floats` must be one number, got {type(answer).__name__}.")
-    try:
-        a = float(answer)
-    except (TypeError, ValueError):
-        return Feedback(False, f"`kv_cache_floats` must be a number, got {answer!r}.")
+    a, what = _as_number(answer)  # Python, NumPy or torch scalar -> float; anything else -> what it is
+    if a is None:
+        return Feedback(False, f"`kv_cache_floats` must be one number, got {what}.")
     if a == expected:
         return Feedback(True, f"{int(a):,} floats ({4 * a / 2**20:.0f} MiB in float32): "
                               f"{2 * T}x the {L * d:,} floats of one {d}-wide state per layer.")

@@ -1,6 +1,6 @@
 """Exercise checkers of Chapter 5 (LSTM, GRU and orthogonal RNNs): ``check_gru_step``, ``check_forget_product``.
 
-Tests: ``tests/test_check_ch5.py``.
+Tests: ``tests/test_lstm.py`` and ``tests/test_connectivity.py`` (both ways), ``tests/test_check_robust.py`` (junk answers).
 """
 from __future__ import annotations
 

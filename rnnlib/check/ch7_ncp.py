@@ -1,6 +1,6 @@
 """Exercise checkers of Chapter 7 (neural circuit policies): ``check_fused_step``, ``check_count_synapses``.
 
-Tests: ``tests/test_check_ch7.py``.
+Tests: ``tests/test_ncp.py`` and ``tests/test_wiring.py`` (both ways), ``tests/test_check_robust.py`` (junk answers).
 """
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from rnnlib._validate import one_of, positive
+from rnnlib._validate import memory_guard, one_of, positive, tensor
 from rnnlib.device import torch_generator
 
 ACTIVATIONS = {
@@ -41,6 +41,11 @@ class ElmanRNN(nn.Module):
         n_out = positive("n_out", n_out, integer=True)
         self.activation = one_of("activation", activation, ACTIVATIONS)
         self.readout = one_of("readout", readout, ("last", "all"))
+        dtype = float_dtype(dtype)
+        if init_scale is not None:
+            positive("init_scale", init_scale, allow_zero=True)
+        memory_guard("ElmanRNN's weights", n_hidden * (n_hidden + n_in + n_out + 1) + n_out,
+                     bytes_per_element=dtype.itemsize, names="n_hidden")
         gen = torch_generator(seed) if seed is not None else None
         # Default scale 1/sqrt(fan_in): the usual choice, and the one torch.nn.RNN uses (as a uniform bound).
         s_in = init_scale if init_scale is not None else 1.0 / np.sqrt(n_in)
@@ -61,11 +66,11 @@ class ElmanRNN(nn.Module):
         return ACTIVATIONS[self.activation](h @ self.W_hh.T + u_t @ self.W_xh.T + self.b_h)
 
     def states(self, u: torch.Tensor, h0: torch.Tensor | None = None) -> torch.Tensor:
-        """All hidden states (T + 1, B, H), h_0 first."""
-        if u.dim() != 3:
-            raise ValueError(f"u must have shape (T, B, I), got {tuple(u.shape)}")
+        """All hidden states (T + 1, B, H), h_0 first. ``u`` (T, B, I): a tensor or NumPy array, converted to
+        the model's dtype; ``h0`` (B, H) or None (zeros)."""
+        u = model_input("u", u, like=self.W_hh, width=self.W_xh.shape[1], layout="(T, B, I)")
         T, B, _ = u.shape
-        h = h0 if h0 is not None else u.new_zeros(B, self.n_hidden)
+        h = u.new_zeros(B, self.n_hidden) if h0 is None else check_state("h0", h0, (B, self.n_hidden), u.dtype)
         hs = [h]
         for t in range(T):
             h = self.step(h, u[t])
@@ -94,6 +99,32 @@ class ElmanRNN(nn.Module):
             for name, p in model.named_parameters():
                 p.copy_(torch.as_tensor(np.asarray(params[name]), dtype=dtype))
         return model
+
+
+def float_dtype(dtype) -> torch.dtype:
+    """``dtype`` checked: a floating torch dtype (torch.float32, torch.float64, ...)."""
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise ValueError(f"dtype must be a floating torch.dtype such as torch.float32 or torch.float64, got {dtype!r}")
+    return dtype
+
+
+def model_input(name: str, u, *, like: torch.Tensor, width: int, layout: str, dims=(3,)) -> torch.Tensor:
+    """A model's input ``u`` checked by ``rnnlib._validate.tensor`` (type, rank, width, T >= 1) and in the dtype of
+    the weight ``like``; a NumPy array (or nested list) lands on ``like``'s device, a tensor stays where it is."""
+    host = not isinstance(u, torch.Tensor)
+    u = tensor(name, u, dims=dims, width=width, dtype=like.dtype, layout=layout)
+    return u.to(like.device) if host else u
+
+
+def check_state(name: str, h, shape: tuple, dtype: torch.dtype, layout: str = "(B, H)") -> torch.Tensor:
+    """An initial state ``h`` checked against ``shape`` (a tensor or NumPy array; a float dtype is converted)."""
+    if isinstance(h, np.ndarray):
+        h = torch.as_tensor(h)
+    if not isinstance(h, torch.Tensor):
+        raise TypeError(f"{name} must be a tensor of shape {layout} = {tuple(shape)}, got {type(h).__name__}")
+    if tuple(h.shape) != tuple(shape):
+        raise ValueError(f"{name} must have shape {layout} = {tuple(shape)}, got {tuple(h.shape)}")
+    return h if h.dtype == dtype else h.to(dtype)
 
 
 def spectral_radius(W: torch.Tensor | np.ndarray) -> float:

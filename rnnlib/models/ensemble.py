@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import torch
 
-from rnnlib._validate import one_of, positive
-from rnnlib.models.elman import ACTIVATIONS, ElmanRNN, activation_derivative
+from rnnlib._validate import memory_guard, one_of, positive
+from rnnlib.models.elman import ACTIVATIONS, ElmanRNN, activation_derivative, model_input
 
 PARAMS = ("W_xh", "W_hh", "b_h", "W_hy", "b_y")
 
@@ -56,6 +56,11 @@ class ElmanEnsemble:
         seeds = [positive("seed", s, integer=True, allow_zero=True) for s in seeds]
         if not seeds:
             raise ValueError("seeds must be a non-empty list of integers >= 0")
+        for name, v in (("n_in", n_in), ("n_hidden", n_hidden), ("n_out", n_out)):
+            positive(name, v, integer=True)
+        memory_guard(f"an ensemble of {len(seeds)} Elman RNNs", len(seeds) * n_hidden * (n_hidden + n_in + n_out + 1),
+                     bytes_per_element=dtype.itemsize if isinstance(dtype, torch.dtype) else 4,
+                     names="n_hidden or the number of seeds")
         return cls.from_models([ElmanRNN(n_in, n_hidden, n_out, activation=activation, readout=readout, seed=s,
                                          dtype=dtype) for s in seeds])
 
@@ -100,11 +105,11 @@ class ElmanEnsemble:
     def forward(self, u: torch.Tensor, *, keep_states: bool = True):
         """u (T, M, B, I), or (T, B, I) shared by all members. Returns (y, h): y (M, B, O) or (T, M, B, O);
         h (T + 1, M, B, H) (only h_T, shape (M, B, H), when ``keep_states`` is False)."""
-        if not isinstance(u, torch.Tensor):
-            raise TypeError(f"u must be a torch.Tensor of shape (T, M, B, I) or (T, B, I), got {type(u).__name__}")
         M, I = self.size, self.p["W_xh"].shape[2]
-        if u.dim() not in (3, 4) or u.shape[-1] != I or (u.dim() == 4 and u.shape[1] != M) or u.shape[0] == 0:
-            raise ValueError(f"u must have shape (T, M={M}, B, I={I}) or (T, B, I={I}) with T >= 1, got {tuple(u.shape)}")
+        layout = f"(T, M={M}, B, I={I}) or (T, B, I={I})"
+        u = model_input("u", u, like=self.p["W_hh"], dims=(3, 4), width=I, layout=layout)
+        if u.dim() == 4 and u.shape[1] != M:
+            raise ValueError(f"u must have shape {layout}: one batch per member on axis 1, got {tuple(u.shape)}")
         act = ACTIVATIONS[self.activation]
         tanh = self.activation == "tanh" and not self.p["W_hh"].requires_grad   # the in-place fast path
         p = self.p

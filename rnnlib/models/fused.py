@@ -30,7 +30,7 @@ from rnnlib import _validate
 from rnnlib.device import manual_seed, torch_generator
 from rnnlib.models.lstm import GRU, LSTM, set_forget_bias
 from rnnlib.models.orthogonal import random_orthogonal
-from rnnlib.models.elman import ElmanRNN
+from rnnlib.models.elman import ElmanRNN, check_state, float_dtype, model_input
 
 KINDS = ("tanh", "orthogonal", "lstm", "gru", "lstm1997")
 # σ(30) rounds to exactly 1.0 in float32, and so σ'(30) = σ(1 - σ) to exactly 0: an nn.LSTM whose
@@ -54,6 +54,12 @@ class FastRecurrent(nn.Module):
         H = _validate.positive("n_hidden", n_hidden, integer=True)
         n_out = _validate.positive("n_out", n_out, integer=True)
         _validate.positive("seed", seed, integer=True, allow_zero=True)
+        dtype = float_dtype(dtype)
+        n_gates = {"tanh": 1, "orthogonal": 1, "lstm": 4, "gru": 3, "lstm1997": 4}[kind]
+        _validate.memory_guard(f"the {kind} network's weights", n_gates * H * (H + n_in + 2) + n_out * (H + 1),
+                               bytes_per_element=dtype.itemsize, names="n_hidden")
+        if kind == "lstm":
+            _validate.number("forget_bias", forget_bias)
         manual_seed(seed)  # torch's modules initialise from the global generator
         if kind == "lstm1997" and dtype != torch.float32:
             raise ValueError(f"dtype must be torch.float32 for kind='lstm1997' (f == 1 exactly), got {dtype}")
@@ -77,11 +83,31 @@ class FastRecurrent(nn.Module):
                 self.rnn.weight_hh_l0[H:2 * H].zero_()                             # W_hf = 0  => f ≡ σ(30) = 1
 
     def forward(self, u: torch.Tensor, state=None):
-        if u.dim() != 3:
-            raise ValueError(f"u must have shape (T, B, I) (time first), got {tuple(u.shape)}")
+        """``u (T, B, I)`` (a tensor or NumPy array, converted to the model's dtype); ``state``: None (zeros),
+        h0 (B, H), or for the LSTMs the pair (h0, c0)."""
+        u = model_input("u", u, like=self.head.weight, width=self.rnn.input_size, layout="(T, B, I), time first")
+        if state is not None:
+            state = self._check_state(state, u)
         out, _ = self.rnn(u, state)
         y = self.head(out[-1] if self.readout == "last" else out)
         return y, out
+
+    def _check_state(self, state, u: torch.Tensor):
+        """An initial state in torch's layout (one layer: (1, B, H) per tensor), from (B, H) or (1, B, H)."""
+        B, H = u.shape[1], self.rnn.hidden_size
+
+        def one(name, h):
+            if isinstance(h, torch.Tensor) and h.dim() == 3 and h.shape[0] == 1:
+                h = h[0]
+            return check_state(name, h, (B, H), u.dtype)[None]
+
+        if self.kind in ("lstm", "lstm1997"):
+            if not isinstance(state, (tuple, list)) or len(state) != 2:
+                got = f"a tensor of shape {tuple(state.shape)}" if isinstance(state, torch.Tensor) else type(state).__name__
+                raise ValueError(f"state must be a pair (h, c) of tensors, each (B, H) = ({B}, {H}), got {got}; "
+                                 "an LSTM carries a cell state c besides h")
+            return one("state[0] (h)", state[0]), one("state[1] (c)", state[1])
+        return one("state", state)
 
     def to_rnnlib(self) -> nn.Module:
         """The step-by-step rnnlib model (``ElmanRNN``, ``lstm.LSTM`` or ``lstm.GRU``) with these weights."""

@@ -26,6 +26,7 @@ from torch import nn
 
 from rnnlib import _validate
 from rnnlib.device import torch_generator
+from rnnlib.models.elman import check_state, float_dtype, model_input
 
 __all__ = ["LSTMCell", "GRUCell", "LSTM", "GRU", "set_forget_bias"]
 
@@ -57,6 +58,10 @@ class _GatedCell(nn.Module):
         self.n_hidden = _validate.positive("n_hidden", n_hidden, integer=True)
         self.gates = tuple(gates)
         H, I = self.n_hidden, self.n_in
+        dtype = float_dtype(dtype)
+        _validate.memory_guard(f"the {type(self).__name__.removesuffix('Cell')} weights",
+                               len(self.gates) * H * (H + I + 1) + len(extra_biases) * H,
+                               bytes_per_element=dtype.itemsize, names="n_hidden")
         for name in extra_biases:
             self.register_parameter(name, nn.Parameter(torch.empty(H, dtype=dtype)))
         for gate in self.gates:
@@ -70,6 +75,11 @@ class _GatedCell(nn.Module):
         gen = _generator(seed)
         for p in self.parameters():
             _uniform_(p, 1.0 / math.sqrt(self.n_hidden), gen)
+
+    @property
+    def first_weight(self) -> torch.Tensor:
+        """One weight of the cell (``W_x`` of the first gate): its dtype and device are the cell's."""
+        return getattr(self, f"W_x{self.gates[0]}")
 
     def _check_input(self, x: torch.Tensor) -> None:
         if x.shape[-1] != self.n_in:
@@ -99,10 +109,9 @@ class LSTMCell(_GatedCell):
         """Set every forget-gate bias to ``value`` (so that f ~ sigmoid(value) at the start)."""
         if not self.forget_gate:
             raise ValueError("forget_bias needs forget_gate=True: the 1997 LSTM has no forget gate")
-        if not math.isfinite(float(value)):
-            raise ValueError(f"forget_bias must be a finite number, got {value!r}")
+        value = _validate.number("forget_bias", value)
         with torch.no_grad():
-            self.b_f.fill_(float(value))
+            self.b_f.fill_(value)
         return self
 
     def init_state(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -235,10 +244,22 @@ class _Sequence(nn.Module):
             return out
         return out @ self.W_hy.T + self.b_y                                  # y_t = W_hy h_t + b_y
 
-    @staticmethod
-    def _check_sequence(u: torch.Tensor, n_in: int) -> None:
-        if u.dim() != 3 or u.shape[-1] != n_in:
-            raise ValueError(f"u must have shape (T, B, {n_in}) (time first), got {tuple(u.shape)}")
+    def _check_sequence(self, u) -> torch.Tensor:
+        """``u`` checked (a tensor or NumPy array of shape (T, B, I), T >= 1) and in the cell's dtype."""
+        return model_input("u", u, like=self.cell.first_weight, width=self.cell.n_in, layout="(T, B, I), time first")
+
+    def _check_h0(self, name: str, h, u: torch.Tensor):
+        return check_state(name, h, (u.shape[1], self.cell.n_hidden), u.dtype)
+
+    def _check_pair(self, state, u: torch.Tensor):
+        """The LSTM's initial state: a pair (h, c), each (B, H), or None (zeros)."""
+        if state is None:
+            return self.cell.init_state(u[0])
+        if not isinstance(state, (tuple, list)) or len(state) != 2:
+            got = f"a tensor of shape {tuple(state.shape)}" if isinstance(state, torch.Tensor) else type(state).__name__
+            raise ValueError(f"state must be a pair (h, c) of tensors, each (B, H) = ({u.shape[1]}, "
+                             f"{self.cell.n_hidden}), got {got}; an LSTM carries a cell state c besides h")
+        return self._check_h0("state[0] (h)", state[0], u), self._check_h0("state[1] (c)", state[1], u)
 
 
 class LSTM(_Sequence):
@@ -262,8 +283,9 @@ class LSTM(_Sequence):
         return self
 
     def forward(self, u: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor] | None = None):
-        self._check_sequence(u, self.cell.n_in)
-        h, c = self.cell.init_state(u[0]) if state is None else state
+        """``u (T, B, I)`` and ``state`` a pair (h, c) of (B, H) tensors or None -> (y, (h, c) trajectories)."""
+        u = self._check_sequence(u)
+        h, c = self._check_pair(state, u)
         hs, cs = [h], [c]
         for t in range(u.shape[0]):
             h, c = self.cell(u[t], (h, c))
@@ -274,8 +296,8 @@ class LSTM(_Sequence):
 
     def gate_trajectory(self, u: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor] | None = None) -> dict:
         """Every gate over a whole sequence: dict of ``(T, B, H)`` tensors i, f, g, o, c, h (no gradient)."""
-        self._check_sequence(u, self.cell.n_in)
-        h, c = self.cell.init_state(u[0]) if state is None else state
+        u = self._check_sequence(u)
+        h, c = self._check_pair(state, u)
         out = {k: [] for k in ("i", "f", "g", "o", "c", "h")}
         with torch.no_grad():
             for t in range(u.shape[0]):
@@ -302,8 +324,9 @@ class GRU(_Sequence):
         self._setup_readout(n_out, readout, dtype, seed)
 
     def forward(self, u: torch.Tensor, h0: torch.Tensor | None = None):
-        self._check_sequence(u, self.cell.n_in)
-        h = self.cell.init_state(u[0]) if h0 is None else h0
+        """``u (T, B, I)`` and ``h0 (B, H)`` or None -> (y, h trajectory (T+1, B, H))."""
+        u = self._check_sequence(u)
+        h = self.cell.init_state(u[0]) if h0 is None else self._check_h0("h0", h0, u)
         hs = [h]
         for t in range(u.shape[0]):
             h = self.cell(u[t], h)
@@ -313,8 +336,8 @@ class GRU(_Sequence):
 
     def gate_trajectory(self, u: torch.Tensor, h0: torch.Tensor | None = None) -> dict:
         """Every gate over a whole sequence: dict of ``(T, B, H)`` tensors r, z, n, h (no gradient)."""
-        self._check_sequence(u, self.cell.n_in)
-        h = self.cell.init_state(u[0]) if h0 is None else h0
+        u = self._check_sequence(u)
+        h = self.cell.init_state(u[0]) if h0 is None else self._check_h0("h0", h0, u)
         out = {k: [] for k in ("r", "z", "n", "h")}
         with torch.no_grad():
             for t in range(u.shape[0]):
@@ -352,8 +375,7 @@ def set_forget_bias(model: nn.Module, value: float) -> nn.Module:
     ``bias_ih`` is set to ``value`` and that of ``bias_hh`` to 0 (every layer of an ``nn.LSTM``).
     Returns the model, changed in place.
     """
-    if not math.isfinite(float(value)):
-        raise ValueError(f"value must be a finite number, got {value!r}")
+    value = _validate.number("value", value)
     if isinstance(model, (LSTM, LSTMCell)):
         return model.set_forget_bias(value)
     if isinstance(model, (nn.LSTM, nn.LSTMCell)):

@@ -28,7 +28,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from rnnlib._validate import one_of, positive
+from rnnlib._validate import memory_guard, one_of, positive
+from rnnlib.models.elman import check_state, model_input
 from rnnlib.models.ltc_fused import fused_states
 from rnnlib.models.wiring import FullyConnected, Wiring
 from rnnlib.device import manual_seed, torch_generator
@@ -83,10 +84,14 @@ class LTC(nn.Module):
                  output_mapping: str = "affine", readout: str = "all", seed: int = 0):
         super().__init__()
         n_in = positive("n_in", n_in, integer=True)
-        if isinstance(wiring, (int,)) and not isinstance(wiring, bool):
-            wiring = FullyConnected(positive("wiring", wiring, integer=True))
+        if isinstance(wiring, (int, np.integer)) and not isinstance(wiring, bool):
+            units = positive("wiring", wiring, integer=True)
+            memory_guard("the LTC's synapse matrices", 6 * units * (units + n_in), names="wiring (the number of units)")
+            wiring = FullyConnected(units)
         if not isinstance(wiring, Wiring):
             raise ValueError(f"wiring must be an rnnlib.models.wiring.Wiring or a number of units, got {type(wiring)}")
+        memory_guard("the LTC's synapse matrices", 6 * wiring.units * (wiring.units + n_in),
+                     names="the wiring's number of units")
         self.wiring = wiring.build(n_in)
         self.n_in, self.units, self.n_out = n_in, wiring.units, wiring.output_dim
         self.ode_unfolds = positive("ode_unfolds", ode_unfolds, integer=True)
@@ -254,10 +259,10 @@ class LTC(nn.Module):
         ``timespans`` is the elapsed time per input step: None (1.0), a number, or a tensor of shape (T,),
         (T, B) or (T, B, 1).
         """
-        if u.dim() != 3 or u.shape[-1] != self.n_in:
-            raise ValueError(f"u must have shape (T, B, {self.n_in}), got {tuple(u.shape)}")
+        u = model_input("u", u, like=self.w, width=self.n_in, layout="(T, B, n_in)")
         T, B, _ = u.shape
-        v = u.new_zeros(B, self.units) if h0 is None else h0
+        v = u.new_zeros(B, self.units) if h0 is None else check_state("h0", h0, (B, self.units), u.dtype,
+                                                                      "(B, units)")
         dts = self._timespans(timespans, T, B, u)
         c = self.constants()
         g_sens, a_sens = self.sensory_drive(u)                  # (T, B, N): all input steps at once
@@ -280,8 +285,7 @@ class LTC(nn.Module):
         if timespans is None:
             return [1.0] * T
         if not torch.is_tensor(timespans):
-            positive("timespans", float(timespans))
-            return [float(timespans)] * T
+            return [float(positive("timespans", timespans))] * T
         ts = timespans.to(like)
         if ts.dim() == 1 and ts.shape[0] == T:
             ts = ts[:, None].expand(T, B)
@@ -387,9 +391,10 @@ class CfC(nn.Module):
         h_t = f1 + gate f2                       (mode "no_gate")
         h_t = A - A exp(-ts (|w_tau| + |f1'|)) f1'   (mode "pure", f1' = W1 z + b1 without tanh)
 
-    The output is the state (or ``fc(state)`` with ``proj_size``). Weights are drawn as ncps draws them
-    (PyTorch's Linear init, then Xavier-uniform for every matrix) from the seed ``seed``, restoring the
-    global random state afterwards. forward(u (T, B, n_in), h0, timespans) -> (y, h) like :class:`LTC`.
+    The output is the state, or ``fc(state)`` with ``proj_size`` an integer >= 1 (``None``: no projection).
+    Weights are drawn as ncps draws them (PyTorch's Linear init, then Xavier-uniform for every matrix) from the
+    seed ``seed``, restoring the global random state afterwards.
+    forward(u (T, B, n_in), h0, timespans) -> (y, h) like :class:`LTC`.
     """
 
     def __init__(self, n_in: int, units: int, *, backbone_units: int = 128, backbone_layers: int = 1,
@@ -400,6 +405,16 @@ class CfC(nn.Module):
         self.units = positive("units", units, integer=True)
         positive("backbone_units", backbone_units, integer=True)
         self.backbone_layers = positive("backbone_layers", backbone_layers, integer=True, allow_zero=True)
+        if proj_size is not None:       # 0 is refused, not read as "no projection": that is None
+            try:
+                proj_size = positive("proj_size", proj_size, integer=True)
+            except ValueError:
+                raise ValueError(f"proj_size must be None (no projection) or an integer >= 1, got {proj_size!r}") \
+                    from None
+        width = backbone_units if backbone_layers else n_in + units
+        memory_guard("the CfC's weights", (n_in + units) * backbone_units * min(backbone_layers, 1)
+                     + backbone_units ** 2 * max(backbone_layers - 1, 0) + 4 * width * units + units * (proj_size or 0),
+                     names="units or backbone_units")
         self.activation = one_of("activation", activation, tuple(_ACTIVATIONS))
         self.mode = one_of("mode", mode, ("default", "no_gate", "pure"))
         self.readout = one_of("readout", readout, ("all", "last"))
@@ -419,7 +434,7 @@ class CfC(nn.Module):
             for p in self.parameters():
                 if p.dim() == 2:
                     nn.init.xavier_uniform_(p)
-            self.fc = nn.Linear(units, positive("proj_size", proj_size, integer=True)) if proj_size else None
+            self.fc = nn.Linear(units, proj_size) if proj_size is not None else None
         self.n_out = proj_size or units
 
     @classmethod
@@ -466,10 +481,10 @@ class CfC(nn.Module):
 
     def states(self, u: torch.Tensor, h0: torch.Tensor | None = None, timespans=None) -> torch.Tensor:
         """All states (T + 1, B, units), h0 included; ``timespans`` as in :meth:`LTC.states`."""
-        if u.dim() != 3 or u.shape[-1] != self.n_in:
-            raise ValueError(f"u must have shape (T, B, {self.n_in}), got {tuple(u.shape)}")
+        u = model_input("u", u, like=self.ff1.weight, width=self.n_in, layout="(T, B, n_in)")
         T, B, _ = u.shape
-        h = u.new_zeros(B, self.units) if h0 is None else h0
+        h = u.new_zeros(B, self.units) if h0 is None else check_state("h0", h0, (B, self.units), u.dtype,
+                                                                      "(B, units)")
         dts = LTC._timespans(timespans, T, B, u)
         out = [h]
         for t in range(T):

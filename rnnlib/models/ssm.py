@@ -31,6 +31,7 @@ from torch import nn
 
 from rnnlib import _validate
 from rnnlib.device import manual_seed, torch_generator
+from rnnlib.models.elman import check_state, float_dtype, model_input
 
 __all__ = [
     "scan_combine", "linear_recurrence_loop", "linear_recurrence_scan", "linear_recurrence_conv",
@@ -140,7 +141,11 @@ def linear_recurrence_conv(lam, b: torch.Tensor, h0: torch.Tensor | None = None,
     lam = _check(lam, b, h0, time_varying_ok=False)
     T = b.shape[0]
     K = recurrence_kernel(lam, T + 1)  # lam^0 .. lam^T
-    if method == "toeplitz":
+    if method == "toeplitz":                # M (T, T, N) in b's dtype, plus the (T, T) int64 lag index
+        N = b.shape[-1]
+        _validate.memory_guard(f"the causal Toeplitz tensor (T, T, N) = ({T}, {T}, {N})", T * T,
+                               bytes_per_element=N * torch.promote_types(lam.dtype, b.dtype).itemsize + 8,
+                               names="T (or use method='fft', which needs O(T N) memory)")
         idx = torch.arange(T, device=b.device)
         lag = idx[:, None] - idx[None, :]  # t - s
         M = K[lag.clamp(min=0)] * (lag >= 0)[..., None]  # M[t, s, n] = lam_n^(t-s) for s <= t
@@ -219,6 +224,9 @@ class LRU(nn.Module):
         self.parametrization = _validate.one_of("parametrization", parametrization, ("exp", "real_imag"))
         self.gamma_mode = _validate.one_of("gamma", gamma, ("learned", "none"))
         self.method = _validate.one_of("method", method, METHODS)
+        dtype = float_dtype(dtype)
+        _validate.memory_guard("the LRU's weights", 4 * self.d_hidden * self.d_model + 3 * self.d_hidden + self.d_model,
+                               bytes_per_element=dtype.itemsize, names="d_model or d_hidden")
         g = torch_generator(seed)
         nu_log, theta_log = ring_init(d_hidden, r_min=r_min, r_max=r_max, max_phase=max_phase, generator=g)
         if parametrization == "exp":
@@ -255,10 +263,15 @@ class LRU(nn.Module):
         return self.gamma()[:, None] * torch.complex(self.B_re, self.B_im)
 
     def forward(self, u: torch.Tensor, h0: torch.Tensor | None = None):
-        """u (T, B, H) real -> (y (T, B, H) real, h (T, B, N) complex states h_1..h_T)."""
-        if u.dim() != 3 or u.shape[-1] != self.d_model:
-            raise ValueError(f"u must have shape (T, B, {self.d_model}), got {tuple(u.shape)}")
-        u = u.to(self.B_re.dtype)
+        """u (T, B, H) real -> (y (T, B, H) real, h (T, B, N) complex states h_1..h_T).
+
+        ``u``: a tensor or NumPy array, converted to the layer's dtype; ``h0``: None or (B, N) complex."""
+        if isinstance(u, torch.Tensor) and u.is_complex():
+            raise ValueError(f"u must be real, of shape (T, B, H), got a complex tensor ({u.dtype})")
+        u = model_input("u", u, like=self.B_re, width=self.d_model, layout="(T, B, H = d_model)")
+        if h0 is not None:
+            ctype = torch.promote_types(self.B_re.dtype, torch.complex64)
+            h0 = check_state("h0", h0, (u.shape[1], self.d_hidden), ctype, "(B, N = d_hidden)")
         g = self.gamma()[:, None]
         b = torch.complex(u @ (g * self.B_re).T, u @ (g * self.B_im).T)  # gamma * B u_t, (T, B, N)
         h = linear_recurrence(self.eigenvalues(), b, h0, method=self.method)  # h_t = lam h_{t-1} + gamma B u_t
@@ -297,8 +310,15 @@ class SequenceLayer(nn.Module):
 
     def __init__(self, d_model: int, cell: str, nu_range: tuple[float, float], *, norm: str = "none", seed: int = 0):
         super().__init__()
+        d_model = _validate.positive("d_model", d_model, integer=True)
+        self.d_model = d_model
         self.cell = _validate.one_of("cell", cell, ("complex", "lru", "gru"))
         _validate.one_of("norm", norm, ("none", "layer"))
+        if not isinstance(nu_range, (tuple, list)) or len(nu_range) != 2:
+            raise ValueError(f"nu_range must be a pair (r_min, r_max) of radii in [0, 1), got {nu_range!r}")
+        _validate.in_range("nu_range[0] (r_min)", nu_range[0], 0.0, 1.0, inclusive=(True, False))
+        _validate.in_range("nu_range[1] (r_max)", nu_range[1], nu_range[0], 1.0, inclusive=(True, cell != "gru"))
+        _validate.memory_guard("the sequence layer's weights", 6 * d_model * (d_model + 1), names="d_model")
         g = torch_generator(seed)
         self.norm = nn.LayerNorm(d_model) if norm == "layer" else nn.Identity()
         r_min, r_max = nu_range
@@ -319,6 +339,8 @@ class SequenceLayer(nn.Module):
         self.glu_a, self.glu_b = nn.Linear(d_model, d_model), nn.Linear(d_model, d_model)
 
     def forward(self, x: torch.Tensor):
+        """x (T, B, d_model) (a tensor or NumPy array, converted to the layer's dtype) -> (output, states)."""
+        x = model_input("x", x, like=self.glu_a.weight, width=self.d_model, layout="(T, B, d_model)")
         z = self.norm(x)
         y, h = self.rec(z)  # LRU: (y, complex states); GRU: (states, last state)
         states = y if self.cell == "gru" else h

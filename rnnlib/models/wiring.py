@@ -19,16 +19,28 @@ seeds give the same matrices (the tests check this against ``ncps.wirings``):
 * :func:`AutoNCP`: the NCP sizing rule that derives all layer sizes and fan-outs from ``units``,
   ``output_size`` and a sparsity level.
 
+The matrices are drawn with NumPy a whole matrix, row or layer at a time: the same draws, in the same order, as
+ncps's synapse-by-synapse loops, so a dense wiring of thousands of units builds in a fraction of a second. Seeds
+follow rnnlib's one policy (an integer in [0, 2**63 - 1]); a wiring whose n^2 matrices would not fit in memory is
+refused before it is allocated.
+
 :func:`draw_wiring` draws a wiring as a layered graph with matplotlib.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from rnnlib._validate import in_range, positive
+from rnnlib._validate import in_range, memory_guard, positive
+from rnnlib.device import check_seed
 
 _POLARITY_FC = (-1, 1, 1)  # fully connected / random: two in three synapses excitatory
 _POLARITY_NCP = (-1, 1)    # NCP: half and half
+
+
+def _random_state(seed: int) -> np.random.RandomState:
+    """``numpy.random.RandomState(seed)`` as ncps uses it; a seed above 2**32 - 1 (which RandomState refuses, and
+    so ncps) is split into two 32-bit words, so that every seed of rnnlib's policy, [0, 2**63 - 1], works."""
+    return np.random.RandomState(seed if seed < 2**32 else [seed & 0xFFFFFFFF, seed >> 32])
 
 
 class Wiring:
@@ -40,11 +52,15 @@ class Wiring:
     """
 
     kind = "custom"
+    # bytes per neuron pair while the matrices are built: the int32 entry, plus what a subclass draws for it
+    _bytes_per_pair = 4
 
     def __init__(self, units: int, output_dim: int | None = None):
         self.units = positive("units", units, integer=True)
         output_dim = self.units if output_dim is None else output_dim
         self.output_dim = int(in_range("output_dim", positive("output_dim", output_dim, integer=True), 1, self.units))
+        memory_guard(f"a {self.kind} wiring of {self.units} units ({self.units}**2 neuron pairs)",
+                     float(self.units) ** 2, bytes_per_element=self._bytes_per_pair, names="units")
         self.adjacency = np.zeros((self.units, self.units), dtype=np.int32)
         self.sensory_adjacency: np.ndarray | None = None
         self.input_dim: int | None = None
@@ -60,6 +76,8 @@ class Wiring:
             if self.input_dim != input_dim:
                 raise ValueError(f"input_dim must equal the {self.input_dim} this wiring was built with, got {input_dim}")
             return self
+        memory_guard(f"the sensory synapses of a {self.kind} wiring ({input_dim} inputs x {self.units} units)",
+                     float(input_dim) * self.units, bytes_per_element=self._bytes_per_pair, names="input_dim or units")
         self.input_dim = input_dim
         self.sensory_adjacency = np.zeros((input_dim, self.units), dtype=np.int32)
         self._build_sensory()
@@ -140,21 +158,23 @@ class FullyConnected(Wiring):
     """
 
     kind = "fully connected"
+    _bytes_per_pair = 4 + 8 + 8 + 1  # the entry, the drawn index, the polarity, the diagonal mask
 
     def __init__(self, units: int, output_dim: int | None = None, *, seed: int = 1111, self_connections: bool = True):
         super().__init__(units, output_dim)
-        self.seed = seed
-        self._rng = np.random.default_rng(seed)
-        for src in range(self.units):
-            for dest in range(self.units):
-                if src == dest and not self_connections:
-                    continue
-                self.add_synapse(src, dest, int(self._rng.choice(_POLARITY_FC)))
+        if not isinstance(self_connections, (bool, np.bool_)):
+            raise ValueError(f"self_connections must be True or False, got {self_connections!r}")
+        self.seed = check_seed(seed)
+        self._rng = np.random.default_rng(self.seed)
+        # one polarity per pair in row-major order (the draws of ncps's double loop, made at once)
+        if self_connections:
+            self.adjacency[...] = self._rng.choice(_POLARITY_FC, size=self.adjacency.shape)
+        else:
+            off_diagonal = ~np.eye(self.units, dtype=bool)
+            self.adjacency[off_diagonal] = self._rng.choice(_POLARITY_FC, size=self.units * (self.units - 1))
 
     def _build_sensory(self) -> None:
-        for src in range(self.input_dim):
-            for dest in range(self.units):
-                self.add_sensory_synapse(src, dest, int(self._rng.choice(_POLARITY_FC)))
+        self.sensory_adjacency[...] = self._rng.choice(_POLARITY_FC, size=self.sensory_adjacency.shape)
 
 
 class RandomSparse(Wiring):
@@ -166,23 +186,25 @@ class RandomSparse(Wiring):
     """
 
     kind = "random sparse"
+    _bytes_per_pair = 4 + 8 + 8 + 8  # the entry, and the index permutation, chosen pairs and polarities it draws
 
     def __init__(self, units: int, output_dim: int | None = None, sparsity: float = 0.0, *, seed: int = 1111):
         super().__init__(units, output_dim)
         self.sparsity = in_range("sparsity", sparsity, 0.0, 1.0, inclusive=(True, False))
-        self.seed = seed
-        self._rng = np.random.default_rng(seed)
-        n = int(np.round(self.units**2 * (1 - sparsity)))
-        pairs = np.array([(i, j) for i in range(self.units) for j in range(self.units)])
-        for src, dest in self._rng.choice(pairs, size=n, replace=False):
-            self.add_synapse(int(src), int(dest), int(self._rng.choice(_POLARITY_FC)))
+        self.seed = check_seed(seed)
+        self._rng = np.random.default_rng(self.seed)
+        self._draw(self.adjacency, discard_first=False)
+
+    def _draw(self, matrix: np.ndarray, *, discard_first: bool) -> None:
+        """Choose ``round(size (1 - sparsity))`` entries of ``matrix`` without replacement (as ncps chooses from
+        the row-major list of pairs), then one polarity per chosen entry, or two with the first discarded."""
+        n = int(np.round(matrix.size * (1 - self.sparsity)))
+        flat = self._rng.choice(matrix.size, size=n, replace=False)   # the same draws as choosing from the pairs
+        polarity = self._rng.choice(_POLARITY_FC, size=2 * n if discard_first else n)
+        matrix.reshape(-1)[flat] = polarity[1::2] if discard_first else polarity
 
     def _build_sensory(self) -> None:
-        n = int(np.round(self.input_dim * self.units * (1 - self.sparsity)))
-        pairs = np.array([(k, j) for k in range(self.input_dim) for j in range(self.units)])
-        for src, dest in self._rng.choice(pairs, size=n, replace=False):
-            self._rng.choice(_POLARITY_FC)  # the discarded first draw (see the class docstring)
-            self.add_sensory_synapse(int(src), int(dest), int(self._rng.choice(_POLARITY_FC)))
+        self._draw(self.sensory_adjacency, discard_first=True)  # the discarded first draw: see the class docstring
 
 
 class NCP(Wiring):
@@ -218,8 +240,8 @@ class NCP(Wiring):
         in_range("motor_fanin", motor_fanin, 1, command)
         in_range("sensory_fanout", sensory_fanout, 1, inter)
         in_range("inter_fanout", inter_fanout, 1, command)
-        self.seed = seed
-        self._rng = np.random.RandomState(seed)
+        self.seed = check_seed(seed)
+        self._rng = _random_state(self.seed)
         self.motor_ids = list(range(motor))
         self.command_ids = list(range(motor, motor + command))
         self.inter_ids = list(range(motor + command, motor + command + inter))
@@ -237,50 +259,49 @@ class NCP(Wiring):
             return "motor"
         return "command" if i < len(self.motor_ids) + len(self.command_ids) else "inter"
 
-    def _polarity(self) -> int:
-        return int(self._rng.choice(_POLARITY_NCP))
+    def _polarity(self, n: int | None = None):
+        return self._rng.choice(_POLARITY_NCP, size=n)
 
     def _build_sensory(self) -> None:
+        # The draws are ncps's, in its order; each neuron's fan-out and its polarities are set in one step.
         rng, n_in = self._rng, self.input_dim
+        A, S = self.adjacency, self.sensory_adjacency
         # 1. sensory -> inter, then give every unreached inter neuron some inputs
-        unreached = list(self.inter_ids)
+        reached = set()
         for src in range(n_in):
-            for dest in rng.choice(self.inter_ids, size=self.sensory_fanout, replace=False):
-                if dest in unreached:
-                    unreached.remove(dest)
-                self.add_sensory_synapse(src, int(dest), self._polarity())
+            dests = rng.choice(self.inter_ids, size=self.sensory_fanout, replace=False)
+            reached.update(dests.tolist())
+            S[src, dests] = self._polarity(len(dests))
         fanin = int(np.clip(int(n_in * self.sensory_fanout / len(self.inter_ids)), 1, n_in))
-        for dest in unreached:
-            for src in rng.choice(list(range(n_in)), size=fanin, replace=False):
-                self.add_sensory_synapse(int(src), dest, self._polarity())
+        for dest in [d for d in self.inter_ids if d not in reached]:
+            srcs = rng.choice(list(range(n_in)), size=fanin, replace=False)
+            S[srcs, dest] = self._polarity(len(srcs))
         # 2. inter -> command
-        unreached = list(self.command_ids)
+        reached = set()
         for src in self.inter_ids:
-            for dest in rng.choice(self.command_ids, size=self.inter_fanout, replace=False):
-                if dest in unreached:
-                    unreached.remove(dest)
-                self.add_synapse(src, int(dest), self._polarity())
+            dests = rng.choice(self.command_ids, size=self.inter_fanout, replace=False)
+            reached.update(dests.tolist())
+            A[src, dests] = self._polarity(len(dests))
         fanin = int(np.clip(int(len(self.inter_ids) * self.inter_fanout / len(self.command_ids)),
                             1, len(self.command_ids)))
-        for dest in unreached:
-            for src in rng.choice(self.inter_ids, size=fanin, replace=False):
-                self.add_synapse(int(src), dest, self._polarity())
-        # 3. recurrent command -> command
+        for dest in [d for d in self.command_ids if d not in reached]:
+            srcs = rng.choice(self.inter_ids, size=fanin, replace=False)
+            A[srcs, dest] = self._polarity(len(srcs))
+        # 3. recurrent command -> command (one at a time: a repeated pair keeps its last polarity)
         for _ in range(self.recurrent_command_synapses):
             src, dest = rng.choice(self.command_ids), rng.choice(self.command_ids)
-            self.add_synapse(int(src), int(dest), self._polarity())
+            A[src, dest] = self._polarity()
         # 4. command -> motor, then give every silent command neuron some motor targets
-        silent = list(self.command_ids)
+        active = set()
         for dest in self.motor_ids:
-            for src in rng.choice(self.command_ids, size=self.motor_fanin, replace=False):
-                if src in silent:
-                    silent.remove(src)
-                self.add_synapse(int(src), dest, self._polarity())
+            srcs = rng.choice(self.command_ids, size=self.motor_fanin, replace=False)
+            active.update(srcs.tolist())
+            A[srcs, dest] = self._polarity(len(srcs))
         fanout = int(np.clip(int(len(self.motor_ids) * self.motor_fanin / len(self.command_ids)),
                              1, len(self.motor_ids)))
-        for src in silent:
-            for dest in rng.choice(self.motor_ids, size=fanout, replace=False):
-                self.add_synapse(src, int(dest), self._polarity())
+        for src in [c for c in self.command_ids if c not in active]:
+            dests = rng.choice(self.motor_ids, size=fanout, replace=False)
+            A[src, dests] = self._polarity(len(dests))
 
 
 def auto_ncp_sizes(units: int, output_size: int, sparsity: float = 0.5) -> dict:

@@ -42,9 +42,26 @@ GUARD_SHRINK = 0.02    # ... and uses dE/dW_hh := 0.02 W_hh instead (a pure shri
 
 # --- pure functions on lists of gradients ---------------------------------------------------------
 
+def _grad_list(grads, name: str = "grads") -> list:
+    """``grads`` as a list of tensors: an iterable of gradient tensors (or arrays), none of them None."""
+    if grads is None or isinstance(grads, (str, bytes)) or not isinstance(grads, Iterable):
+        raise TypeError(f"{name} must be an iterable of gradient tensors, such as [p.grad for p in "
+                        f"model.parameters()], got {type(grads).__name__}")
+    out = []
+    for i, g in enumerate(grads):
+        if g is None:
+            raise TypeError(f"{name}[{i}] is None: a parameter without a gradient (run backward first, or leave "
+                            f"out parameters whose .grad is None)")
+        try:
+            out.append(torch.as_tensor(g))
+        except (TypeError, ValueError, RuntimeError):
+            raise TypeError(f"{name}[{i}] must be a gradient tensor, got {type(g).__name__}") from None
+    return out
+
+
 def global_norm(grads: Iterable[torch.Tensor]) -> torch.Tensor:
     """||g|| = sqrt(sum over all tensors and entries of g^2), as a 0-d tensor."""
-    grads = [torch.as_tensor(g) for g in grads]
+    grads = _grad_list(grads)
     if not grads:
         return torch.tensor(0.0)
     return torch.sqrt(sum((g.double() ** 2).sum() for g in grads)).to(grads[0].dtype)
@@ -57,7 +74,8 @@ def clip_norm(grads, threshold: float, *, eps: float = 0.0) -> list:
     ``torch.nn.utils.clip_grad_norm_`` does (1e-6 there); the paper has none.
     """
     positive("threshold", threshold)
-    grads = [torch.as_tensor(g) for g in grads]
+    positive("eps", eps, allow_zero=True)
+    grads = _grad_list(grads)
     norm = global_norm(grads)
     if not torch.isfinite(norm) or norm < threshold:
         return [g.clone() for g in grads]
@@ -68,7 +86,7 @@ def clip_norm(grads, threshold: float, *, eps: float = 0.0) -> list:
 def clip_value(grads, threshold: float) -> list:
     """Element-wise clipping: every entry clamped to [-threshold, threshold]."""
     positive("threshold", threshold)
-    return [torch.as_tensor(g).clamp(-threshold, threshold) for g in grads]
+    return [g.clamp(-threshold, threshold) for g in _grad_list(grads)]
 
 
 def _params_with_grad(params) -> list:
@@ -76,6 +94,8 @@ def _params_with_grad(params) -> list:
         params = params.parameters()
     elif isinstance(params, torch.Tensor):
         params = [params]
+    elif params is None or not isinstance(params, Iterable):
+        raise TypeError(f"params must be a torch.nn.Module or an iterable of parameters, got {type(params).__name__}")
     return [p for p in params if p.grad is not None]
 
 
@@ -85,6 +105,7 @@ def clip_norm_(params, threshold: float, *, eps: float = 0.0) -> float:
     Returns the norm before clipping (as ``torch.nn.utils.clip_grad_norm_`` does).
     """
     positive("threshold", threshold)
+    positive("eps", eps, allow_zero=True)
     ps = _params_with_grad(params)
     norm = global_norm([p.grad for p in ps])
     if torch.isfinite(norm) and norm >= threshold:
@@ -140,6 +161,10 @@ def nan_guard(shrink: float = GUARD_SHRINK, max_norm: float = GUARD_MAX_NORM) ->
     return NaNGuard(shrink, max_norm)
 
 
+nan_guard.rnnlib_factory = "clip.nan_guard()"
+NaNGuard.rnnlib_factory = "clip.NaNGuard()"
+
+
 # --- grad_transform factories for rnnlib.train -------------------------------------------------------
 
 class NormClipper:
@@ -183,17 +208,29 @@ class NormClipper:
 
 def norm_clipper(threshold: float = 1.0, *, guard: NaNGuard | None = None) -> NormClipper:
     """``grad_transform`` for ``rnnlib.train``: Algorithm 1 at ``threshold`` (the paper uses 1)."""
+    if isinstance(threshold, torch.nn.Module):
+        raise TypeError("norm_clipper(threshold) builds a grad_transform; it was given a model: pass "
+                        "grad_transform=clip.norm_clipper(1.0) to rnnlib.train, not clip.norm_clipper")
     return NormClipper(threshold, guard)
 
 
 def value_clipper(threshold: float = 1.0):
     """``grad_transform`` for ``rnnlib.train``: every gradient entry clamped to [-threshold, threshold]."""
+    if isinstance(threshold, torch.nn.Module):
+        raise TypeError("value_clipper(threshold) builds a grad_transform; it was given a model: pass "
+                        "grad_transform=clip.value_clipper(1.0) to rnnlib.train, not clip.value_clipper")
     positive("threshold", threshold)
 
     def transform(model: torch.nn.Module) -> None:
         clip_value_(model, threshold)
 
     return transform
+
+
+# rnnlib.train refuses these factories passed uncalled, and says how to call them.
+norm_clipper.rnnlib_factory = "clip.norm_clipper(1.0)"
+value_clipper.rnnlib_factory = "clip.value_clipper(1.0)"
+NormClipper.rnnlib_factory = "clip.NormClipper(1.0)"
 
 
 # --- the paper's three initialisations ------------------------------------------------------------------

@@ -148,6 +148,10 @@ class VanishingRegularizer:
         return f"VanishingRegularizer(alpha={self.alpha}{last})"
 
 
+# rnnlib.train refuses the class passed uncalled as before_step, and says how to build one.
+VanishingRegularizer.rnnlib_factory = "regularizer.VanishingRegularizer(alpha=4.0)"
+
+
 def _valid_fraction(d, bound):
     return ((d[1:] * d[1:]).sum(-1) >= bound).to(d.dtype).mean()
 

@@ -34,7 +34,9 @@ def price_of_remembering(*, variants: dict | None = None, seeds=(0, 1), task=Non
     clipping at ``clip``). Returns ``{label: {"losses": (seeds, steps) array, "early": mean training
     loss over the first ``early`` updates, "final": test MSE on 500 fresh sequences, "long": test MSE on
     a ``long_length``-step stream (continual prediction), "models": the trained models}}``; the three
-    numbers are averaged over seeds.
+    numbers are averaged over seeds. Per seed it also reports ``"status"`` ("budget", "solved" or "diverged", as
+    ``rnnlib.train`` does) and ``"diverged_at"`` (the update whose loss or gradient was not finite, else None); a
+    diverged run keeps its last finite weights, and its losses after that update are NaN.
     """
     from rnnlib.train import train
 
@@ -45,7 +47,7 @@ def price_of_remembering(*, variants: dict | None = None, seeds=(0, 1), task=Non
     u_long, y_long = long_task.sample(50, torch_generator(10_002))
     out = {}
     for label, (kind, kwargs) in (variants or FORGETTING_VARIANTS).items():
-        losses, finals, longs, models = [], [], [], []
+        losses, finals, longs, models, status, diverged_at = [], [], [], [], [], []
         for seed in seeds:
             net = FastRecurrent(kind, task.n_in, hidden, task.n_out, readout="all", seed=seed, **kwargs)
             res = train(net, task, steps=steps, lr=lr, optimizer="adam", batch_size=batch_size,
@@ -54,11 +56,13 @@ def price_of_remembering(*, variants: dict | None = None, seeds=(0, 1), task=Non
             with torch.no_grad():
                 finals.append(float(task.loss(net(u_test)[0], y_test)))
                 longs.append(float(task.loss(net(u_long)[0], y_long)))
-            losses.append(res.losses)
+            losses.append(res.losses + [float("nan")] * (steps - len(res.losses)))   # a diverged run stopped early
             models.append(net)
+            status.append(res.status)
+            diverged_at.append(res.diverged_at)
         losses = np.array(losses)
         out[label] = {"losses": losses, "early": float(losses[:, :early].mean()), "final": float(np.mean(finals)),
-                      "long": float(np.mean(longs)), "models": models}
+                      "long": float(np.mean(longs)), "models": models, "status": status, "diverged_at": diverged_at}
     return out
 
 

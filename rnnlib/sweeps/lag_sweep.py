@@ -57,7 +57,11 @@ def cause_gradient(net: ElmanRNN, lag: int, *, n: int = 256, seed: int = 0) -> f
 
 
 def run_point(*, lag: int, seeds=None, settings: dict | None = None, device=None) -> dict:
-    """Train one batched model (all ``seeds``) on ``LagTask(lag)``; return per-seed results and the cause gradient."""
+    """Train one batched model (all ``seeds``) on ``LagTask(lag)``; return per-seed results and the cause gradient.
+
+    Each run reports ``status`` ("solved", "budget" or "diverged") and ``diverged_at``: the first update whose loss
+    or gradient was not finite; from then on that seed keeps its last finite weights while the others train on.
+    """
     from rnnlib.device import device as default_device
 
     lag = positive("lag", lag, integer=True)
@@ -76,6 +80,8 @@ def run_point(*, lag: int, seeds=None, settings: dict | None = None, device=None
     S = len(seeds)
     solved_at = [None] * S
     diverged_at = [None] * S
+    frozen = {}                                                # seed index -> its weights when it diverged
+    params = model.parameters()
     errors = [[] for _ in range(S)]
     t0 = time.perf_counter()
     for step in range(1, cfg["steps"] + 1):
@@ -84,10 +90,19 @@ def run_point(*, lag: int, seeds=None, settings: dict | None = None, device=None
         per_seed = F.binary_cross_entropy_with_logits(logits, y.to(dev), reduction="none").mean((1, 2))   # (S,)
         opt.zero_grad(set_to_none=True)
         per_seed.sum().backward()                              # seeds do not share parameters: own gradients
-        bad = ~torch.isfinite(per_seed.detach())
+        bad = ~torch.isfinite(per_seed.detach())               # a seed's loss or gradient not finite: it diverged
+        for prm in params:
+            bad |= ~torch.isfinite(prm.grad).flatten(1).all(1)
         for i in torch.nonzero(bad).flatten().tolist():
-            diverged_at[i] = diverged_at[i] or step
+            if diverged_at[i] is None:
+                diverged_at[i] = step
+                frozen[i] = [prm.detach()[i].clone() for prm in params]   # its last finite weights
         opt.step()
+        if frozen:                                             # a diverged seed takes no further update
+            with torch.no_grad():
+                for i, weights in frozen.items():
+                    for prm, w in zip(params, weights):
+                        prm[i] = w
         if step % cfg["eval_every"] == 0 or step == cfg["steps"]:
             with torch.no_grad():
                 err = ((model.forward(u_ev, keep_states=False)[0] > 0).float() != y_ev).double().mean((1, 2)).cpu().tolist()

@@ -107,7 +107,8 @@ def run_point(model: str, lag: int, seed: int, *, steps: int = BUDGET["steps"], 
     net = net.cpu()
     conn1 = connectivity_profile(net, T, seed=seed)
     return {"model": model, "lag": lag, "seed": seed, "length": T, "status": res.status,
-            "solved_at": res.solved_at, "final_error": res.final_error, "best_error": res.best_error,
+            "solved_at": res.solved_at, "diverged_at": res.diverged_at, "final_error": res.final_error,
+            "best_error": res.best_error,
             "steps": res.steps, "seconds": round(res.seconds, 2), "params": parameter_count(net),
             "conn_init": conn0.tolist(), "conn_trained": conn1.tolist()}
 
@@ -116,16 +117,17 @@ def run_recent_point(model: str, seed: int, *, steps: int = RECENT["steps"], dev
     """Train on :class:`rnnlib.tasks.RecentPastTask` (``answer="sign"``) sequences that hold only the window, then test with history in front.
 
     Training never shows the model anything older than the window, so it never has to learn to forget;
-    at test time ``length - window`` older inputs come first. Returns the error at every test length.
+    at test time ``length - window`` older inputs come first. Returns the error at every test length, and the
+    training run's ``status`` and ``diverged_at`` (as ``rnnlib.train`` reports them).
     """
     from rnnlib.train import train
 
     window = RECENT["window"]
     net = make_model(model, seed=seed)
-    train(net, RecentPastTask(window=window, length=RECENT["train_length"], answer="sign"), steps=steps, lr=BUDGET["lr"],
-          optimizer=BUDGET["optimizer"], batch_size=BUDGET["batch_size"], grad_transform=_clip(BUDGET["clip"]),
-          eval_every=steps, eval_size=100, seed=seed, progress=False, stop_when_solved=False,
-          device=device or torch.device("cpu"))
+    res = train(net, RecentPastTask(window=window, length=RECENT["train_length"], answer="sign"), steps=steps,
+                lr=BUDGET["lr"], optimizer=BUDGET["optimizer"], batch_size=BUDGET["batch_size"],
+                grad_transform=_clip(BUDGET["clip"]), eval_every=steps, eval_size=100, seed=seed, progress=False,
+                stop_when_solved=False, device=device or torch.device("cpu"))
     net = net.cpu()
     errors = []
     for length in RECENT["test_lengths"]:
@@ -133,7 +135,7 @@ def run_recent_point(model: str, seed: int, *, steps: int = RECENT["steps"], dev
         with torch.no_grad():
             y, _ = net(u)
         errors.append(float(((y > 0).float() != target).float().mean()))
-    return {"model": model, "seed": seed, "errors": errors}
+    return {"model": model, "seed": seed, "errors": errors, "status": res.status, "diverged_at": res.diverged_at}
 
 
 def run(out_dir=None, *, quick: bool = False, device=None, progress: bool = True) -> Path:

@@ -95,8 +95,11 @@ def load(name: str, data_dir: Path | None = None) -> dict:
     candidates = [folder / f"{n}.json" for n in (name, name.replace("-", "_"), name.replace("_", "-"))]
     path = next((p for p in candidates if p.exists()), None)
     if path is None:
-        hint = (f"; `python -m rnnlib.sweeps {name}` regenerates it" if name in SWEEPS
-                or name.replace("_", "-") in SWEEPS else "")
-        raise FileNotFoundError(f"no results file {name!r} in {folder}: the shipped ones are "
-                                f"{shipped(data_dir)}{hint}")
+        # the sweep that writes it, under the name the command line accepts (``resolve`` knows SWEEPS' keys only)
+        sweep = next((n for n in (name, name.replace("_", "-"), name.replace("-", "_")) if n in SWEEPS), None)
+        out = f" --out {folder}" if data_dir is not None else ""
+        hint = (f"; `python -m rnnlib.sweeps {sweep}{out}` regenerates it" if sweep
+                else "; `python -m rnnlib.sweeps --list` lists the sweeps")
+        which = "the shipped ones" if data_dir is None else "the ones there"
+        raise FileNotFoundError(f"no results file {name!r} in {folder}: {which} are {shipped(data_dir)}{hint}")
     return json.loads(path.read_text())

@@ -132,6 +132,8 @@ def causal_conv(K: torch.Tensor, x: torch.Tensor, *, method: str = "toeplitz") -
     if method == "fft":
         n = 2 * T
         return torch.fft.irfft(torch.fft.rfft(x.T, n=n) * torch.fft.rfft(K, n=n), n=n)[:, :T].T
+    _validate.memory_guard(f"the causal Toeplitz matrix (T, T) = ({T}, {T})", T * T,
+                           bytes_per_element=K.element_size() + 8, names="T (or use method='fft')")
     t = torch.arange(T, device=x.device)
     lag = t[:, None] - t[None, :]
     M = K[lag.clamp(min=0)] * (lag >= 0)  # M[t, s] = K_{t-s} below the diagonal
@@ -205,7 +207,8 @@ def train_students(kind: str, nu0: float, lrs, seeds, *, steps: int = 1000, T: i
     (or constant). The runs are independent; they are stacked (``torch.func.vmap``) only to share the per-step
     overhead, so a run gives the same result alone or in a group (up to float rounding).
     Returns one dict per run: ``train_loss`` (mean of the last 5 % of steps), ``test_loss`` (the exact expected
-    loss, ``expected_loss``), ``status`` ("done" or "diverged"), ``diverged_at``, a subsampled ``curve``,
+    loss, ``expected_loss``), ``status`` ("done" or "diverged"), ``diverged_at`` (the 0-based index of the step
+    whose loss or gradient was not finite; the run then keeps its last finite weights), a subsampled ``curve``,
     and ``state``: the final parameters and Adam's second-moment estimates, {name: (value, v_hat)}.
     """
     steps = _validate.positive("steps", steps, integer=True)
@@ -240,6 +243,14 @@ def train_students(kind: str, nu0: float, lrs, seeds, *, steps: int = 1000, T: i
         if not alive.any():
             break
         grads = torch.autograd.grad(torch.where(alive, loss, torch.zeros_like(loss)).sum(), list(params.values()))
+        finite = torch.ones(R, dtype=torch.bool)               # a run whose gradient is not finite diverged too
+        for g in grads:
+            finite &= torch.isfinite(g).reshape(R, -1).all(1)
+        for r in torch.nonzero(alive & ~finite).flatten().tolist():
+            diverged_at[r] = step
+        alive &= finite
+        if not alive.any():
+            break
         for r in torch.nonzero(alive).flatten().tolist():
             losses[r].append(loss[r].item())
         t = step + 1

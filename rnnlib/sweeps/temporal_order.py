@@ -99,7 +99,8 @@ FOOTNOTE4 = {"init": "smart_tanh", "length": 20, "lr": 0.1, "alpha": 4.0, "steps
 
 def _summary(res, i) -> dict:
     gn = res.grad_norms[:, i].astype(float)
-    return {"status": res.status[i], "solved_at": res.solved_at[i], "final_error": _round([res.final_error[i]])[0],
+    return {"status": res.status[i], "solved_at": res.solved_at[i], "diverged_at": res.diverged_at[i],
+            "final_error": _round([res.final_error[i]])[0],
             "max_norm": _round([float(np.nanmax(gn))])[0], "guard_count": res.guard_count[i],
             "error_trace": _round(res.evals[:, i]), "eval_steps": list(res.eval_steps)}
 

@@ -114,7 +114,8 @@ def train_ensemble(ens: ElmanEnsemble, task, methods: list, data_index, *, n_bat
     trains on batch ``data_index[m]`` (so members sharing an index see the same data: paired comparisons).
     Every ``eval_every`` updates each running member is scored on ``screen_size`` fresh sequences, and those
     at or under 5 % error on the full ``eval_size`` set; at or below ``solve_threshold`` there it is solved.
-    A NaN/inf loss or gradient ends a member without clipping (plain MSGD: "diverged"); members with
+    A NaN/inf loss or gradient ends a member without clipping (plain MSGD: "diverged", at that step, whose update
+    it does not take, so ``params`` keep its last finite weights); members with
     clipping use the authors' guard (dE/dW_hh := 0.02 W_hh, the rest 0) when the norm is not finite or > 1e10.
     Computes on the ensemble's device, or on ``device`` when given (the weights are moved there first).
     """
@@ -180,6 +181,9 @@ def train_ensemble(ens: ElmanEnsemble, task, methods: list, data_index, *, n_bat
         # clipping: g <- clip / ||g|| g where ||g|| >= clip (per member; clip = inf for no clipping)
         scale = torch.where(norm >= clip, clip / norm, torch.ones_like(norm))
         fire = bad & guarded
+        stop_t = bad & ~guarded                                  # diverged: these members take no update
+        stop = stop_t.cpu().numpy()
+        any_stop = bool(stop.any())
         for k in g:
             shape = (-1,) + (1,) * (g[k].dim() - 1)
             gk = g[k] * scale.view(shape)
@@ -192,10 +196,12 @@ def train_ensemble(ens: ElmanEnsemble, task, methods: list, data_index, *, n_bat
             m2.mul_(b2).add_((1 - b2) * g[k] * g[k])
             upd_adam = (m1 / (1 - b1 ** step)) / ((m2 / (1 - b2 ** step)).sqrt() + eps)
             upd = torch.where(adam.view(shape), upd_adam, g[k])
-            v.sub_(lr.view(shape) * upd)                                               # p <- p - lr * update
+            step_k = lr.view(shape) * upd
+            if any_stop:                                        # keep a diverged member's last finite weights
+                step_k = torch.where(stop_t.view(shape), torch.zeros_like(step_k), step_k)
+            v.sub_(step_k)                                                             # p <- p - lr * update
         for j in torch.nonzero(fire).flatten().tolist():
             res.guard_count[idx[j]] += 1
-        stop = (bad & ~guarded).cpu().numpy()
         for j in np.nonzero(stop)[0]:
             res.status[idx[j]], res.diverged_at[idx[j]] = "diverged", step
         if step % eval_every == 0 or step == steps:

@@ -9,7 +9,22 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from rnnlib._validate import in_range, positive
+from rnnlib._validate import in_range, memory_guard, positive
+
+
+def check_generator(generator) -> None:
+    """A task's ``generator`` must be None (torch's global generator) or a ``torch.Generator``."""
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise ValueError(f"generator must be a torch.Generator or None, got {generator!r} ({type(generator).__name__}); "
+                         "rnnlib.device.torch_generator(seed) makes one from a seed")
+
+
+def guard_batch(task: str, batch_size: int, length: int, width: int, bytes_per_element: int) -> None:
+    """Refuse a batch of ``batch_size`` sequences of ``length`` steps and ``width`` channels that would not fit,
+    before anything is drawn (``bytes_per_element``: every tensor ``sample`` makes, per input value)."""
+    memory_guard(f"{task}.sample: a batch of {batch_size} x {length} steps x {width} channel(s)",
+                 float(batch_size) * length * width, bytes_per_element=bytes_per_element,
+                 names="batch_size or length")
 
 
 @dataclass
@@ -48,7 +63,10 @@ class LagTask:
 
     def sample(self, batch_size: int, generator: torch.Generator | None = None):
         """u (T, B, 1) in {-1, +1} (+ noise); target (B, 1) in {0, 1}."""
-        positive("batch_size", batch_size, integer=True)
+        batch_size = positive("batch_size", batch_size, integer=True)
+        check_generator(generator)
+        # the int64 bits, their float copy, the inputs, and the noise with its sum
+        guard_batch("LagTask", batch_size, self.length, self.n_in, 8 + 4 + 4 + (8 if self.noise > 0 else 0))
         bits = torch.randint(0, 2, (self.length, batch_size, 1), generator=generator).float()
         u = 2 * bits - 1
         if self.noise > 0:

@@ -31,6 +31,7 @@ import torch.nn.functional as F
 
 from rnnlib._validate import one_of, positive
 from rnnlib.device import torch_generator
+from rnnlib.tasks.lag import check_generator, guard_batch
 
 SQUARED_ERROR_TOLERANCE = 0.04  # lastLinear: wrong iff (t - y)^2 > 0.04
 
@@ -74,12 +75,21 @@ class PathologicalTask:
             return self.length
         return self.length + int(_randint(self.max_length - self.length, 1, generator))
 
+    def max_steps(self, length: int) -> int:
+        """The most time steps a sequence of nominal length ``length`` can have."""
+        return length
+
     def sample(self, batch_size: int, generator: torch.Generator | None = None, *, length: int | None = None):
-        """A batch ``(u, target)``; ``length`` overrides the drawn nominal length."""
+        """A batch ``(u, target)``; ``length`` overrides the drawn nominal length.
+
+        Refuses, before drawing, a batch whose tensors would exceed rnnlib's memory limit: one-hot inputs
+        are built through int64 indices, about 12 bytes per input value plus the symbols and targets."""
         batch_size = positive("batch_size", batch_size, integer=True)
+        check_generator(generator)
         L = self.draw_length(generator) if length is None else positive("length", length, integer=True)
         if L < self.min_nominal_length:
             raise ValueError(f"length must be an integer >= {self.min_nominal_length}, got {L!r}")
+        guard_batch(type(self).__name__, batch_size, self.max_steps(L), self.n_in + 2, 12)
         return self.generate(batch_size, L, generator)
 
     def generate(self, batch_size: int, length: int, generator=None):  # pragma: no cover - abstract
@@ -174,6 +184,9 @@ class _TwoNumbers(PathologicalTask):
     def combine(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def max_steps(self, length: int) -> int:
+        return length + int(0.1 * length)
+
     def generate(self, batch_size, length, generator=None):
         """u (l, B, 2); target (B, 1)."""
         l = int(_randint(int(0.1 * length), 1, generator)) + length  # the actual length, in [L, 1.1 L)
@@ -226,6 +239,9 @@ class RandomPermutation(PathologicalTask):
     def chance_error(self) -> float:
         return 0.5
 
+    def max_steps(self, length: int) -> int:
+        return length + 1
+
     def generate(self, batch_size, length, generator=None):
         """u (L, B, 100) one-hot; target (B,) in {0, 1}."""
         symbols = _randint(98, (length + 1, batch_size), generator) + 2
@@ -251,7 +267,13 @@ class NoiselessMemorization(PathologicalTask):
         self.n_pos = positive("n_pos", n_pos, integer=True)
         if self.n_values < 2:
             raise ValueError(f"n_values must be an integer >= 2, got {n_values!r}")
+        if self.n_values ** self.n_pos > 2**63 - 1:
+            raise ValueError(f"n_values ** n_pos must be at most 2**63 - 1 (a pattern is drawn as one integer), "
+                             f"got n_values={self.n_values}, n_pos={self.n_pos}")
         super().__init__(length, max_length)
+
+    def max_steps(self, length: int) -> int:
+        return length + 2 * self.n_pos
 
     @property
     def n_in(self) -> int:
@@ -306,6 +328,9 @@ def baseline_error(task: PathologicalTask, *, size: int = 10_000, seed: int = 0)
     """Error of the best constant answer, estimated on ``size`` sequences: for the regression tasks the
     mean target (what a network that ignores the inputs learns); for the classification tasks the most
     frequent class."""
+    if not isinstance(task, PathologicalTask):
+        raise ValueError(f"task must be a PathologicalTask (see make), got {type(task).__name__}")
+    size = positive("size", size, integer=True)
     gen = torch_generator(seed)
     u, t = task.sample(size, gen)
     if task.kind == "lastLinear":

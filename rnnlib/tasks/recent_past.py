@@ -23,6 +23,7 @@ import torch
 import torch.nn.functional as F
 
 from rnnlib._validate import in_range, one_of, positive
+from rnnlib.tasks.lag import check_generator, guard_batch
 
 ANSWERS = ("mean", "sign")
 _DEFAULTS = {"mean": {"signal": 0.5, "event_rate": 0.05}, "sign": {"signal": 1.0, "event_rate": 0.0}}
@@ -66,7 +67,11 @@ class RecentPastTask:
 
     def sample(self, batch_size: int, generator: torch.Generator | None = None):
         """u (T, B, 1) observations, and the target: (T, B, 1) for ``"mean"``, (B, 1) for ``"sign"``."""
-        positive("batch_size", batch_size, integer=True)
+        batch_size = positive("batch_size", batch_size, integer=True)
+        check_generator(generator)
+        # about a dozen (T, B, 1) tensors for the observations, and the window's delayed copies for "mean"
+        guard_batch("RecentPastTask", batch_size, self.length, self.n_in,
+                    48 + (12 * self.window if self.answer == "mean" else 4))
         shape = (self.length, batch_size, 1)
         u = torch.randn(shape, generator=generator)
         if self.signal != 1.0:

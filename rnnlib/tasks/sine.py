@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from rnnlib._validate import positive
+from rnnlib.tasks.lag import check_generator, guard_batch
 
 
 @dataclass
@@ -26,9 +27,16 @@ class SineTask:
 
     def __post_init__(self):
         self.length = positive("length", self.length, integer=True)
+        guard_batch("SineTask", 1, self.length, self.n_in + self.n_out, 4)
 
     def sample(self, batch_size: int = 1, generator: torch.Generator | None = None):
-        """u (T, 1, 2) and the target (T, 1, 1); ``batch_size`` copies of the one sequence."""
+        """u (T, B, 2) and the target (T, B, 1): ``batch_size`` copies (views) of the one sequence.
+
+        The copies are views, but whatever consumes them computes on all of them, so the batch is
+        guarded as if it were materialised."""
+        batch_size = positive("batch_size", batch_size, integer=True)
+        check_generator(generator)
+        guard_batch("SineTask", batch_size, self.length, self.n_in + self.n_out, 4)
         s = torch.linspace(0, 3 * math.pi, self.length)
         u = torch.stack([torch.sin(s), torch.cos(s)], dim=-1)[:, None, :]
         y = torch.sin(torch.linspace(0, 6 * math.pi, self.length))[:, None, None]

@@ -386,34 +386,63 @@ def lag_batch(lag: int, batch_size: int, *, length: int | None = None, seed: int
     return u, target, mask
 
 
+SOLVE_THRESHOLD = 0.01   # an evaluation at or below this error counts as solved, as in rnnlib.train
+
+
+def _all_finite(*arrays) -> bool:
+    return all(np.isfinite(a).all() for a in arrays)
+
+
+@np.errstate(over="ignore", invalid="ignore")     # divergence is reported, not warned about
 def train_lag(lag: int, *, truncate: int | None = None, length: int | None = None, n_hidden: int = 16,
               steps: int = 1000, lr: float = 0.1, batch_size: int = 20, spectral_radius: float = 0.9,
               eval_every: int = 100, eval_size: int = 500, seed: int = 0) -> dict:
     """Plain SGD on the lag task with this module's (full or truncated) BPTT; tanh units.
 
-    Returns {"steps": (n,), "error": (n,), "loss": (steps,), "params": final weights}. The error
-    is the fraction of ``eval_size`` fresh sequences whose last output has the wrong sign
+    Returns {"steps": (n,), "error": (n,), "loss": (steps,), "params": final weights, "status", "diverged_at",
+    "solved_at"}. The error is the fraction of ``eval_size`` fresh sequences whose last output has the wrong sign
     (0.5 is chance). Every batch is drawn with its own seed, so runs are reproducible.
+
+    Divergence is a result, as in ``rnnlib.train``: a step whose loss, gradient or updated weights are not finite
+    stops the run without its update, with ``status == "diverged"`` and ``diverged_at`` that step; ``params``
+    keep the last finite weights, ``loss`` holds NaN after that step's (non-finite) loss and ``error`` NaN for the
+    evaluations after the stop. Otherwise ``status`` is "solved" (``solved_at``: the first evaluation at or below
+    1 % error; training goes on to the end) or "budget".
     """
     steps = positive("steps", steps, integer=True)
     positive("lr", lr)
     eval_every = positive("eval_every", eval_every, integer=True)
+    if truncate is not None:
+        truncate = positive("truncate", truncate, integer=True, allow_zero=True)
     params = init_params(1, n_hidden, 1, spectral_radius=spectral_radius, seed=seed)
     u_ev, t_ev, _ = lag_batch(lag, eval_size, length=length, seed=10_000_019 + seed)
     rec_steps, errors, losses = [], [], []
+    status, diverged_at, solved_at = "budget", None, None
     for step in range(1, steps + 1):
         u, target, mask = lag_batch(lag, batch_size, length=length, seed=seed * 1_000_003 + step)
         g = bptt(params, u, target, mask=mask, truncate=truncate)
         losses.append(g.loss)
-        for name in NAMES:
-            params[name] -= lr * g.grads[name]                        # theta <- theta - lr dE/dtheta
+        new = {name: params[name] - lr * g.grads[name] for name in NAMES}    # theta <- theta - lr dE/dtheta
+        if not (np.isfinite(g.loss) and _all_finite(*g.grads.values(), *new.values())):
+            status, diverged_at = "diverged", step                          # keep the last finite weights
+            break
+        params = new
         if step % eval_every == 0 or step == steps:
             y = forward(params, u_ev)["y"][-1]
             rec_steps.append(step)
             errors.append(float(np.mean(np.sign(y) != t_ev[-1])))
-    return {"steps": np.array(rec_steps), "error": np.array(errors), "loss": np.array(losses), "params": params}
+            if errors[-1] <= SOLVE_THRESHOLD and solved_at is None:
+                status, solved_at = "solved", step
+    if diverged_at is not None:                                             # the shapes of a full run, NaN-padded
+        losses += [np.nan] * (steps - len(losses))
+        later = [k for k in range(1, steps + 1) if (k % eval_every == 0 or k == steps) and k >= diverged_at]
+        rec_steps += later
+        errors += [np.nan] * len(later)
+    return {"steps": np.array(rec_steps), "error": np.array(errors), "loss": np.array(losses), "params": params,
+            "status": status, "diverged_at": diverged_at, "solved_at": solved_at}
 
 
+@np.errstate(over="ignore", invalid="ignore")     # divergence is reported, not warned about
 def train_lag_seeds(lag: int, seeds, *, truncate: int | None = None, length: int | None = None,
                     n_hidden: int = 16, steps: int = 1000, lr: float = 0.1, batch_size: int = 20,
                     spectral_radius: float = 0.9, eval_every: int = 100, eval_size: int = 500) -> dict:
@@ -423,7 +452,10 @@ def train_lag_seeds(lag: int, seeds, *, truncate: int | None = None, length: int
     ``train_lag(..., seed=s)``; the weights carry a leading seed axis, so each numpy product advances every
     run. The runs stay independent (each seed's gradient is its own loss's), and the arithmetic is the same
     up to the order of floating-point sums, so a seed's run agrees with ``train_lag`` until training
-    amplifies that rounding. Returns {"seeds": (S,), "steps": (n,), "error": (S, n), "loss": (S, steps)}.
+    amplifies that rounding. Returns {"seeds": (S,), "steps": (n,), "error": (S, n), "loss": (S, steps),
+    "status": [S], "diverged_at": [S], "solved_at": [S]}, per seed as in :func:`train_lag`: a seed whose loss,
+    gradient or updated weights stop being finite is frozen at its last finite weights (NaN loss and error from
+    then on) while the other seeds go on unchanged.
     """
     seeds = [int(positive("seed", s, integer=True, allow_zero=True)) for s in seeds]
     if not seeds:
@@ -446,6 +478,9 @@ def train_lag_seeds(lag: int, seeds, *, truncate: int | None = None, length: int
             h[t + 1] = np.tanh(a)                                           # h_t = tanh(W_hh h_{t-1} + W_xh u_t + b)
         return h
 
+    S = len(seeds)
+    alive = np.ones(S, dtype=bool)                                          # seeds still training
+    status, diverged_at, solved_at = ["budget"] * S, [None] * S, [None] * S
     rec_steps, errors, losses = [], [], []
     for step in range(1, steps + 1):
         batches = [lag_batch(lag, batch_size, length=length, seed=s * 1_000_003 + step) for s in seeds]
@@ -454,7 +489,7 @@ def train_lag_seeds(lag: int, seeds, *, truncate: int | None = None, length: int
         T, B = u.shape[0], u.shape[2]
         y = h[-1] @ p["W_hy"].transpose(0, 2, 1) + p["b_y"][:, None]       # only the last step is scored
         dy = (y - target[-1]) / B                                           # dE/dy_T, (S, B, 1)
-        losses.append(0.5 * np.sum((y - target[-1]) ** 2, axis=(1, 2)) / B)
+        loss = 0.5 * np.sum((y - target[-1]) ** 2, axis=(1, 2)) / B
         ds = 1.0 - h[1:] ** 2                                               # tanh'(a_t) = 1 - h_t^2
         delta = np.zeros_like(h[1:])                                        # dE/da_t, (T, S, B, H)
         d = (dy @ p["W_hy"]) * ds[T - 1]
@@ -462,16 +497,31 @@ def train_lag_seeds(lag: int, seeds, *, truncate: int | None = None, length: int
         for k in range(T - 2, (-1 if truncate is None else max(T - 1 - truncate, 0) - 1), -1):
             d = (d @ p["W_hh"]) * ds[k]                                     # delta_k = (W_hh^T delta_{k+1}) * tanh'
             delta[k] = d
-        S, H = len(seeds), n_hidden
+        H = n_hidden
         dT = delta.transpose(1, 3, 0, 2).reshape(S, H, T * B)             # delta_t^T, all (t, b) side by side
         grads = {"W_hh": dT @ h[:-1].transpose(1, 0, 2, 3).reshape(S, T * B, H),   # sum_t delta_t h_{t-1}^T
                  "W_xh": dT @ u.transpose(1, 0, 2, 3).reshape(S, T * B, 1),         # sum_t delta_t u_t^T
                  "b_h": delta.sum((0, 2)), "W_hy": dy.transpose(0, 2, 1) @ h[-1], "b_y": dy.sum(1)}
-        for name in NAMES:
-            p[name] -= lr * grads[name]                                     # theta <- theta - lr dE/dtheta
+        new = {name: p[name] - lr * grads[name] for name in NAMES}          # theta <- theta - lr dE/dtheta
+        ok = np.isfinite(loss)                                              # per seed: loss, gradient, new weights
+        for a in (*grads.values(), *new.values()):
+            ok &= np.isfinite(a).reshape(S, -1).all(1)
+        for i in np.flatnonzero(alive & ~ok):
+            status[i], diverged_at[i] = "diverged", step
+        losses.append(np.where(alive, loss, np.nan))                        # the diverging step's loss is kept
+        alive &= ok
+        if alive.all():
+            p = new
+        else:                                                               # frozen seeds keep their weights
+            p = {name: np.where(alive.reshape((S,) + (1,) * (new[name].ndim - 1)), new[name], p[name])
+                 for name in NAMES}
         if step % eval_every == 0 or step == steps:
             y_ev = run(u_ev)[-1] @ p["W_hy"].transpose(0, 2, 1) + p["b_y"][:, None]
             rec_steps.append(step)
-            errors.append(np.mean(np.sign(y_ev) != t_ev[-1], axis=(1, 2)))
+            err = np.where(alive, np.mean(np.sign(y_ev) != t_ev[-1], axis=(1, 2)), np.nan)
+            errors.append(err)
+            for i in np.flatnonzero(alive & (err <= SOLVE_THRESHOLD)):
+                if solved_at[i] is None:
+                    status[i], solved_at[i] = "solved", step
     return {"seeds": np.array(seeds), "steps": np.array(rec_steps), "error": np.array(errors).T,
-            "loss": np.array(losses).T}
+            "loss": np.array(losses).T, "status": status, "diverged_at": diverged_at, "solved_at": solved_at}

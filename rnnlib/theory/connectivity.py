@@ -23,10 +23,12 @@ from rnnlib.models.lstm import LSTMCell
 __all__ = ["connectivity", "lookback", "cell_path_norms", "forget_product"]
 
 
-def _as_tensor(u) -> torch.Tensor:
+def _as_tensor(u, name: str = "u", layout: str = "(T, B, I)") -> torch.Tensor:
+    if not isinstance(u, torch.Tensor):
+        _validate.array(name, u, what=f"a tensor or array of finite numbers, shape {layout}", complex_ok=False)
     u = torch.as_tensor(u)
     if u.dim() != 3:
-        raise ValueError(f"u must have shape (T, B, I) (time first), got {tuple(u.shape)}")
+        raise ValueError(f"{name} must have shape {layout} (time first), got {tuple(u.shape)}")
     if not u.is_floating_point():
         u = u.to(torch.get_default_dtype())
     return u
@@ -42,6 +44,8 @@ def connectivity(model_fn: Callable, u, *, reduce: str = "mean") -> np.ndarray:
     or ``(T, B)`` for ``reduce="none"``, as float64 numpy. Index ``t`` has lag ``T - 1 - t``.
     """
     _validate.one_of("reduce", reduce, ("mean", "none"))
+    if not callable(model_fn):
+        raise ValueError(f"model_fn must be callable as model_fn(u) -> y_T (B, O), got {model_fn!r}")
     u = _as_tensor(u).detach().clone().requires_grad_(True)
     y = model_fn(u)
     y = y[0] if isinstance(y, (tuple, list)) else y
@@ -65,7 +69,7 @@ def lookback(conn: np.ndarray, *, threshold: float = 0.01) -> int:
 
     ``conn`` is the ``(T,)`` output of ``connectivity``; lag ``k`` is index ``T - 1 - k``.
     """
-    conn = np.asarray(conn, dtype=float)
+    conn = _validate.array("conn", conn, what="a 1-D array of connectivities", complex_ok=False).astype(float)
     if conn.ndim != 1 or conn.size == 0:
         raise ValueError(f"conn must be a non-empty 1-D array, got shape {conn.shape}")
     _validate.in_range("threshold", threshold, 0.0, 1.0, inclusive=(False, True))
@@ -81,9 +85,7 @@ def forget_product(f) -> torch.Tensor:
 
     ``f (T, B, H)`` are forget-gate values; returns ``(T+1, B, H)`` whose entry 0 is all ones.
     """
-    f = torch.as_tensor(f)
-    if f.dim() != 3:
-        raise ValueError(f"f must have shape (T, B, H) (time first), got {tuple(f.shape)}")
+    f = _as_tensor(f, "f", "(T, B, H)")
     ones = torch.ones_like(f[:1])
     return torch.cat([ones, torch.cumprod(f, dim=0)])              # dc_t/dc_0 = diag(f_t ⊙ ... ⊙ f_1)
 
@@ -120,6 +122,10 @@ def cell_path_norms(cell, u, state=None, *, paths: str = "all") -> np.ndarray:
     h, c = cell.init_state(u[0]) if state is None else (state[0].detach(), state[1].detach())
     H = cell.n_hidden
     B = u.shape[1]
+    if paths == "all":   # the running product P and one step's Jacobian and its blocks, (B, 2H, 2H) each
+        _validate.memory_guard(f"cell_path_norms: {B} products of ({2 * H}, {2 * H}) Jacobians",
+                               float(B) * (2 * H) ** 2, bytes_per_element=u.element_size() * 6,
+                               names="the batch of u or the cell's n_hidden")
     out = [np.ones(B)]
     if paths == "direct":
         fs = []

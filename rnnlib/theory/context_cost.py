@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from rnnlib._validate import one_of, positive
+from rnnlib._validate import memory_guard, one_of, positive
 from rnnlib.device import best_time
 from rnnlib.device import torch_generator
 
@@ -71,7 +71,11 @@ class _Predictor(nn.Module):
         self.n_in = positive("n_in", n_in, integer=True)
         self.n_hidden = positive("n_hidden", n_hidden, integer=True)
         self.n_out = positive("n_out", n_out, integer=True)
-        self._gen = torch_generator(positive("seed", seed, integer=True, allow_zero=True))
+        self._gen = torch_generator(seed)
+
+    def _guard(self, what: str, n_floats: float) -> None:
+        memory_guard(f"{type(self).__name__}: {what}", n_floats, bytes_per_element=4,
+                     names="context, n_in or n_hidden")
 
     def _w(self, *shape):
         return nn.Parameter(torch.randn(*shape, generator=self._gen) / math.sqrt(shape[-1]), requires_grad=False)
@@ -90,6 +94,8 @@ class WindowMLP(_Predictor):
     def __init__(self, n_in, n_hidden, n_out, context, *, seed=0):
         super().__init__(n_in, n_hidden, n_out, seed)
         self.context = positive("context", context, integer=True)
+        L, I, H = self.context, self.n_in, self.n_hidden
+        self._guard(f"a ({H}, {L} x {I}) first layer and a window", float(H) * L * I + 3.0 * L * I)
         self.W1, self.W2 = self._w(n_hidden, context * n_in), self._w(n_out, n_hidden)
         self.reset()
 
@@ -118,8 +124,14 @@ class WindowAttention(_Predictor):
     def __init__(self, n_in, n_hidden, n_out, context, *, cache=True, seed=0):
         super().__init__(n_in, n_hidden, n_out, seed)
         self.context = positive("context", context, integer=True)
+        if not isinstance(cache, (bool, np.bool_)):
+            raise ValueError(f"cache must be True or False, got {cache!r} ({type(cache).__name__})")
         self.cache = bool(cache)
-        H = n_hidden
+        L, I, H = self.context, self.n_in, self.n_hidden
+        if self.cache:
+            self._guard(f"keys and values of {L} x {H}", 2.0 * L * H + 4.0 * H * H)
+        else:  # every prediction re-encodes the window: (L, 3H) projections and the (L, L) attention matrix
+            self._guard(f"a ({L}, {L}) attention matrix per prediction", 2.0 * L * L + L * (I + 5.0 * H) + 4.0 * H * H)
         self.W_e, self.W_qkv, self.W_o = self._w(H, n_in), self._w(3 * H, H), self._w(n_out, H)
         self.reset()
 
@@ -155,6 +167,9 @@ class RecurrentPredictor(_Predictor):
 
     def __init__(self, n_in, n_hidden, n_out, context=None, *, seed=0):
         super().__init__(n_in, n_hidden, n_out, seed)
+        if context is not None:
+            positive("context", context, integer=True)
+        self._guard(f"a ({self.n_hidden}, {self.n_hidden}) recurrent matrix", float(self.n_hidden) ** 2)
         self.context = context     # not used: the state stands in for the whole history
         self.W_xh, self.W_hh, self.W_hy = self._w(n_hidden, n_in), self._w(n_hidden, n_hidden), self._w(n_out, n_hidden)
         self.reset()
@@ -189,6 +204,8 @@ def measure_prediction(predictor: _Predictor, *, repeats: int = 20, seed: int = 
     load), and ``memory``, the floats the predictor carries to the next prediction."""
     from torch.utils.flop_counter import FlopCounterMode
 
+    if not isinstance(predictor, _Predictor):
+        raise ValueError(f"predictor must be one of make_predictor's models, got {type(predictor).__name__}")
     repeats = positive("repeats", repeats, integer=True)
     gen = torch_generator(seed)
     inputs = torch.randn(repeats + 2, 1, predictor.n_in, generator=gen)
@@ -210,6 +227,12 @@ def measure_sweep(contexts, *, kinds=COST_KINDS, n_in: int = 4, n_hidden: int = 
     "seconds": [...], "memory": [...], "macs_formula": [...], "memory_formula": [...]}}.
     ``max_context`` caps the context per kind (re-encoding a long window is slow)."""
     max_context = max_context or {}
+    if not isinstance(max_context, dict):
+        raise ValueError(f"max_context must be a dict kind -> longest context, got {max_context!r}")
+    if isinstance(contexts, (str, bytes)) or not hasattr(contexts, "__iter__"):
+        raise ValueError(f"contexts must be a list of context lengths (integers >= 1), got {contexts!r}")
+    if isinstance(kinds, (str, bytes)):
+        raise ValueError(f"kinds must be a list of names from {COST_KINDS}, got the string {kinds!r}")
     out = {}
     for kind in kinds:
         one_of("kind", kind, COST_KINDS)

@@ -20,7 +20,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnnlib._validate import positive
+from rnnlib._validate import array, memory_guard, number, positive
+
+
+def _real(name: str, x) -> np.ndarray:
+    return array(name, x, what="a finite real number or an array of them", complex_ok=False).astype(float)
+
+
+def _broadcast(**arrays) -> tuple:
+    """The broadcast shape of the named arrays, or an error naming them."""
+    try:
+        return np.broadcast_shapes(*(np.shape(a) for a in arrays.values()))
+    except ValueError:
+        shapes = ", ".join(f"{k} {np.shape(v)}" for k, v in arrays.items())
+        raise ValueError(f"{', '.join(arrays)} must broadcast together, got shapes {shapes}") from None
 
 
 def sigmoid(x):
@@ -43,7 +56,12 @@ def logit(p):
 def iterate(x0, w, b, T: int, *, path: bool = False):
     """Run x_t = w sigma(x_{t-1}) + b for T steps (x0, w, b broadcast). Returns x_T, or all (T + 1, ...) states."""
     T = positive("T", T, integer=True, allow_zero=True)
-    x = np.asarray(x0 + 0.0 * np.asarray(w) + 0.0 * np.asarray(b), dtype=float)
+    x0, w, b = _real("x0", x0), _real("w", w), _real("b", b)
+    shape = _broadcast(x0=x0, w=w, b=b)
+    if path:
+        memory_guard(f"iterate(path=True): {T + 1} states of shape {shape}", (T + 1.0) * np.prod(shape),
+                     bytes_per_element=8, names="T or the size of x0, w, b")
+    x = np.asarray(x0 + 0.0 * w + 0.0 * b, dtype=float)
     xs = [x] if path else None
     for _ in range(T):
         x = w * sigmoid(x) + b                               # x_t = w sigma(x_{t-1}) + b
@@ -54,7 +72,8 @@ def iterate(x0, w, b, T: int, *, path: bool = False):
 
 def slope_critical_points(w: float) -> tuple[float, float]:
     """The two states where the map's slope w sigma'(x) equals 1 (w > 4): x = logit((1 +- sqrt(1 - 4/w)) / 2)."""
-    if not np.isfinite(w) or w <= 4:
+    w = number("w", w, what="a finite number > 4")
+    if w <= 4:
         raise ValueError(f"w must be a finite number > 4 for the map to have a bistable range, got {w!r}")
     r = np.sqrt(1.0 - 4.0 / w)
     s_lo, s_hi = (1.0 - r) / 2.0, (1.0 + r) / 2.0            # sigma (1 - sigma) = 1/w
@@ -95,9 +114,8 @@ def fixed_point_branches(w: float, b) -> dict:
     ``"low"`` (stable, exists for b < b_2), ``"unstable"`` (the basin boundary, b_1 < b < b_2) and
     ``"high"`` (stable, b > b_1). For w <= 4 there is one root, reported as ``"low"`` and ``"high"``.
     """
-    if not np.isfinite(w):
-        raise ValueError(f"w must be a finite number, got {w!r}")
-    b = np.asarray(b, dtype=float)
+    w = number("w", w)
+    b = _real("b", b)
     f = lambda x: w * sigmoid(x) + b - x
     lo, hi = np.minimum(b, b + w) - 1.0, np.maximum(b, b + w) + 1.0   # every root lies in (b, b + w)
     if w <= 4:
@@ -115,9 +133,8 @@ def fixed_points(w: float, b: float) -> list[tuple[float, bool]]:
 
     A fixed point is stable when the slope of the map there is less than one: |w sigma'(x*)| < 1.
     """
-    if not (np.isfinite(w) and np.isfinite(b)):
-        raise ValueError(f"w and b must be finite numbers, got w={w!r}, b={b!r}")
-    br = fixed_point_branches(w, float(b))
+    w, b = number("w", w), number("b", b)
+    br = fixed_point_branches(w, b)
     roots = sorted({float(br[k]) for k in ("low", "unstable", "high") if np.isfinite(br[k])})
     out = []
     for r in roots:
@@ -137,7 +154,11 @@ def sensitivities(x0, w, b, T: int) -> dict:
     d_t = dx_t/db = w sigma'(x_{t-1}) d_{t-1} + 1,  d_0 = 0;   e_t = dx_t/dx_0 = w sigma'(x_{t-1}) e_{t-1}, e_0 = 1.
     """
     T = positive("T", T, integer=True, allow_zero=True)
-    x = np.asarray(x0 + 0.0 * np.asarray(w) + 0.0 * np.asarray(b), dtype=float)
+    x0, w, b = _real("x0", x0), _real("w", w), _real("b", b)
+    shape = _broadcast(x0=x0, w=w, b=b)
+    memory_guard(f"sensitivities: arrays of shape {shape}", float(np.prod(shape)), bytes_per_element=8 * 8,
+                 names="the size of x0, w, b")
+    x = np.asarray(x0 + 0.0 * w + 0.0 * b, dtype=float)
     d = np.zeros_like(x)
     e = np.ones_like(x)
     for _ in range(T):
@@ -150,7 +171,10 @@ def sensitivities(x0, w, b, T: int) -> dict:
 
 def bistable_mask(w: float, b_grid, *, T: int = 2000, starts=(-5.0, 5.0), tol: float = 1e-3) -> np.ndarray:
     """Numerical bifurcation diagram: True where iterating from the two ``starts`` ends in different states."""
-    b_grid = np.asarray(b_grid, dtype=float)
+    b_grid = _real("b_grid", b_grid)
+    if len(starts) != 2:
+        raise ValueError(f"starts must be two initial states, got {starts!r}")
+    positive("tol", tol)
     lo = iterate(starts[0], w, b_grid, T)
     hi = iterate(starts[1], w, b_grid, T)
     return np.abs(hi - lo) > tol
@@ -160,7 +184,7 @@ def numerical_bifurcation_points(w: float = 5.0, b_grid=None, *, T: int = 2000) 
     """(first, last) b of the grid where the two attractors differ: the bifurcations, read off the diagram."""
     if b_grid is None:
         b_grid = np.linspace(-4.0, -1.0, 3001)
-    b_grid = np.asarray(b_grid, dtype=float)
+    b_grid = _real("b_grid", b_grid)
     mask = bistable_mask(w, b_grid, T=T)
     if not mask.any():
         raise ValueError(f"b_grid has no bistable point for w={w}; widen it")
@@ -169,12 +193,19 @@ def numerical_bifurcation_points(w: float = 5.0, b_grid=None, *, T: int = 2000) 
 
 def crossing_bias(x0: float, w: float = 5.0) -> float:
     """The bias at which x0 is the unstable fixed point: b = x0 - w sigma(x0) (x0 sits on the basin boundary)."""
+    x0, w = number("x0", x0), number("w", w)
     return float(x0 - w * sigmoid(x0))
 
 
 def sensitivity_grid(x0: float, w: float, b_range, n: int = 1201) -> np.ndarray:
     """A grid over ``b_range`` refined (log-spaced offsets down to 1e-12) around the bifurcations and, when it
     is in range, the bias where x0 lies on the basin boundary: the spikes of dx_T/db are resolved."""
+    x0, w = number("x0", x0), number("w", w)
+    n = positive("n", n, integer=True)
+    b_range = _real("b_range", b_range)
+    if b_range.shape != (2,) or not b_range[0] < b_range[1]:
+        raise ValueError(f"b_range must be (low, high) with low < high, got {b_range.tolist()!r}")
+    memory_guard(f"sensitivity_grid: {n} points", float(n), bytes_per_element=8 * 4, names="n")
     b = list(np.linspace(*b_range, n))
     centres = list(bifurcation_points(w)) if w > 4 else []
     bc = crossing_bias(x0, w)

@@ -28,7 +28,7 @@ import itertools
 import numpy as np
 import torch
 
-from rnnlib._validate import in_range, one_of, positive
+from rnnlib._validate import array, in_range, memory_guard, number, one_of, positive
 from rnnlib.theory.bptt import activation_fn
 from rnnlib.device import numpy_rng
 
@@ -44,10 +44,29 @@ def gamma(activation: str) -> float:
 
 
 def _square(W) -> np.ndarray:
-    W = np.asarray(W, dtype=float)
+    W = array("W", W, what="a square (H, H) matrix of finite real numbers", complex_ok=False).astype(float)
     if W.ndim != 2 or W.shape[0] != W.shape[1]:
         raise ValueError(f"W must be a square (H, H) matrix, got shape {W.shape}")
     return W
+
+
+def _states(x, H: int, *, single: bool = False) -> np.ndarray:
+    """States x (T + 1, H) (or (T + 1, B, H) unless ``single``), x_0 first, as float64."""
+    x = array("x", x, what="an array of finite states, time first", complex_ok=False).astype(float)
+    if (x.ndim != 2 if single else x.ndim not in (2, 3)) or x.shape[-1] != H:
+        raise ValueError(f"x must be {'a single trajectory of shape' if single else 'states of shape'} "
+                         f"(T + 1, {'' if single else '[B,] '}H = {H}), got {x.shape}")
+    return x
+
+
+def _span(x: np.ndarray, k, t) -> tuple[int, int]:
+    """Steps 0 <= k <= t <= T of the states x (T + 1, ...)."""
+    T = x.shape[0] - 1
+    t = positive("t", t, integer=True, allow_zero=True)
+    in_range("t", t, 0, T)
+    k = positive("k", k, integer=True, allow_zero=True)
+    in_range("k", k, 0, t)
+    return k, t
 
 
 def sigma_max(W) -> float:
@@ -71,6 +90,7 @@ def random_recurrent(n: int, *, spectral_radius: float | None = None, sigma_max:
     n = positive("n", n, integer=True)
     if spectral_radius is not None and sigma_max is not None:
         raise ValueError("give spectral_radius or sigma_max, not both")
+    memory_guard(f"random_recurrent: a ({n}, {n}) matrix", float(n) ** 2, bytes_per_element=40, names="n")
     W = numpy_rng(seed).normal(0.0, 1.0 / np.sqrt(n), (n, n))
     if spectral_radius is not None:
         W *= positive("spectral_radius", spectral_radius) / np.max(np.abs(np.linalg.eigvals(W)))
@@ -88,11 +108,17 @@ def run_states(W, x0, T: int, *, activation: str = "tanh", inputs=None, b=None) 
     W = _square(W)
     T = positive("T", T, integer=True)
     sigma, _ = activation_fn(one_of("activation", activation, ACTIVATIONS))
-    x0 = np.asarray(x0, dtype=float)
-    if x0.shape[-1] != W.shape[0]:
-        raise ValueError(f"x0 must end in H = {W.shape[0]}, got shape {x0.shape}")
-    if inputs is not None and np.shape(inputs)[0] != T:
-        raise ValueError(f"inputs must have T = {T} rows (time first), got shape {np.shape(inputs)}")
+    x0 = array("x0", x0, what="a finite state (H,) or batch of states (B, H)", complex_ok=False).astype(float)
+    if x0.ndim not in (1, 2) or x0.shape[-1] != W.shape[0]:
+        raise ValueError(f"x0 must have shape (H,) or (B, H) with H = {W.shape[0]}, got shape {x0.shape}")
+    if inputs is not None:
+        inputs = array("inputs", inputs, what="finite inputs (T, H) or (T, B, H)", complex_ok=False)
+        if inputs.ndim == 0 or inputs.shape[0] != T:
+            raise ValueError(f"inputs must have T = {T} rows (time first), got shape {inputs.shape}")
+    if b is not None:
+        b = array("b", b, what="a finite bias (H,)", complex_ok=False)
+    memory_guard(f"run_states: {T + 1} states of shape {x0.shape}", (T + 1.0) * x0.size, bytes_per_element=8,
+                 names="T or x0")
     x = np.empty((T + 1,) + x0.shape)
     x[0] = x0
     for t in range(1, T + 1):
@@ -108,22 +134,22 @@ def step_jacobians(W, x, *, activation: str = "tanh") -> np.ndarray:
     """J_t = dx_t/dx_{t-1} = W diag(sigma'(x_{t-1})) for t = 1..T, from the states x (T + 1, H); shape (T, H, H)."""
     W = _square(W)
     _, dsigma = activation_fn(one_of("activation", activation, ACTIVATIONS))
-    x = np.asarray(x, dtype=float)
-    if x.ndim != 2 or x.shape[1] != W.shape[0]:
-        raise ValueError(f"x must be a single trajectory of shape (T + 1, H = {W.shape[0]}), got {x.shape}")
+    x = _states(x, W.shape[0], single=True)
+    H = W.shape[0]
+    memory_guard(f"step_jacobians: {x.shape[0] - 1} Jacobians of ({H}, {H})", (x.shape[0] - 1.0) * H * H,
+                 bytes_per_element=8 * 2, names="the length of x (T) or H")
     return W[None] * dsigma(x[:-1])[:, None, :]             # W diag(s): column j scaled by s_j
 
 
 def jacobian_product(W, x, k: int, t: int, *, activation: str = "tanh") -> np.ndarray:
     """dx_t/dx_k = J_t J_{t-1} ... J_{k+1} (the identity when t == k); shape (H, H)."""
-    x = np.asarray(x, dtype=float)
-    T = x.shape[0] - 1
-    t = in_range("t", t, 0, T)
-    k = in_range("k", k, 0, t)
-    J = step_jacobians(W, x, activation=activation)
-    P = np.eye(np.shape(W)[0])
+    W = _square(W)
+    x = _states(x, W.shape[0], single=True)
+    k, t = _span(x, k, t)
+    J = step_jacobians(W, x[k:t + 1], activation=activation)   # J_{k+1} .. J_t only
+    P = np.eye(W.shape[0])
     for i in range(k + 1, t + 1):
-        P = J[i - 1] @ P                                    # dx_i/dx_k = J_i dx_{i-1}/dx_k
+        P = J[i - k - 1] @ P                                    # dx_i/dx_k = J_i dx_{i-1}/dx_k
     return P
 
 
@@ -135,7 +161,8 @@ def path_sum(W, x, k: int, t: int, *, activation: str = "tanh") -> np.ndarray:
     """
     W = _square(W)
     _, dsigma = activation_fn(one_of("activation", activation, ACTIVATIONS))
-    x = np.asarray(x, dtype=float)
+    x = _states(x, W.shape[0], single=True)
+    k, t = _span(x, k, t)
     if (t - k) > 0 and W.shape[0] ** (t - k - 1) > 200_000:
         raise ValueError(f"t - k must keep H^(t-k-1) <= 200000 paths, got H={W.shape[0]}, t-k={t - k}")
     H = W.shape[0]
@@ -161,9 +188,11 @@ def backprop_norms(W, x, v, *, activation: str = "tanh") -> np.ndarray:
     """
     W = _square(W)
     _, dsigma = activation_fn(one_of("activation", activation, ACTIVATIONS))
-    x = np.asarray(x, dtype=float)
+    x = _states(x, W.shape[0])
     T = x.shape[0] - 1
-    g = np.asarray(v, dtype=float)
+    g = array("v", v, what="a finite row vector dE_T/dx_T", complex_ok=False).astype(float)
+    if g.ndim == 0 or g.shape[-1] != W.shape[0]:
+        raise ValueError(f"v must end in H = {W.shape[0]}, got shape {g.shape}")
     norms = np.empty(T + 1)
     norms[T] = np.linalg.norm(g)
     for k in range(T, 0, -1):
@@ -175,6 +204,7 @@ def backprop_norms(W, x, v, *, activation: str = "tanh") -> np.ndarray:
 def pascanu_bound(W, T: int, *, activation: str = "tanh", v_norm: float = 1.0) -> np.ndarray:
     """eta^(T-k) ||dE_T/dx_T|| for k = 0..T (the bound on :func:`backprop_norms`)."""
     T = positive("T", T, integer=True, allow_zero=True)
+    positive("v_norm", v_norm, allow_zero=True)
     return v_norm * eta(W, activation) ** (T - np.arange(T + 1.0))
 
 
@@ -186,8 +216,13 @@ def linear_modes(W, v, n_max: int) -> np.ndarray:
     """
     W = _square(W)
     n_max = positive("n_max", n_max, integer=True, allow_zero=True)
+    v = array("v", v, what="a finite row vector", complex_ok=True)
+    if v.shape != (W.shape[0],):
+        raise ValueError(f"v must have shape (H,) = ({W.shape[0]},), got {v.shape}")
+    memory_guard(f"linear_modes: {n_max + 1} powers of {W.shape[0]} eigenvalues", (n_max + 1.0) * W.shape[0],
+                 bytes_per_element=16 * 3, names="n_max")
     lam, Q = np.linalg.eig(W)
-    c = np.asarray(v, dtype=complex) @ Q                    # coordinates of v in the left basis
+    c = v.astype(complex) @ Q                    # coordinates of v in the left basis
     Qinv = np.linalg.inv(Q)
     n = np.arange(n_max + 1)[:, None]
     return np.linalg.norm((c[None, :] * lam[None, :] ** n) @ Qinv, axis=1)   # ||c Lambda^n Q^-1||
@@ -199,6 +234,8 @@ def nonnormal_recurrent(n: int, *, spectral_radius: float = 0.9, sigma_max: floa
     ``sigma_max``. Its powers grow for a while (||W^n|| can exceed 1) and then decay like rho^n."""
     n = positive("n", n, integer=True)
     rho = positive("spectral_radius", spectral_radius)
+    number("sigma_max", sigma_max)
+    memory_guard(f"nonnormal_recurrent: ({n}, {n}) matrices", float(n) ** 2, bytes_per_element=8 * 8, names="n")
     if not sigma_max >= rho:
         raise ValueError(f"sigma_max must be >= spectral_radius = {rho}, got {sigma_max!r}")
     rng = numpy_rng(seed)
@@ -229,7 +266,8 @@ def jacobian_autograd(W, x, k: int, t: int, *, activation: str = "tanh", inputs=
     """dx_t/dx_k by torch autograd, re-running the recurrence from x_k (same inputs and bias)."""
     W = _square(W)
     one_of("activation", activation, ACTIVATIONS)
-    x = np.asarray(x, dtype=float)
+    x = _states(x, W.shape[0], single=True)
+    k, t = _span(x, k, t)
     H = W.shape[0]
     extras = []
     for i in range(k + 1, t + 1):
@@ -248,6 +286,7 @@ def backprop_norms_autograd(W, x0, T: int, v, *, activation: str = "tanh", input
     """||dE_T/dx_k|| for k = 0..T with E_T = v . x_T, by autograd through every state (retain_grad)."""
     W = _square(W)
     one_of("activation", activation, ACTIVATIONS)
+    T = positive("T", T, integer=True, allow_zero=True)
     act = _TORCH_ACT[activation]
     Wt = torch.as_tensor(W, dtype=torch.float64)
     xs = [torch.as_tensor(np.asarray(x0, dtype=float)).requires_grad_(True)]
@@ -269,6 +308,8 @@ def output_sensitivity(model, u: torch.Tensor) -> np.ndarray:
     The error of the answer at step T reaches the state h_k scaled by exactly this norm (times
     dL/dy_T), so at k = T - lag it measures how much of the target's gradient reaches the cause.
     """
+    if not isinstance(u, torch.Tensor):
+        raise ValueError(f"u must be a torch.Tensor of shape (T, B, I), got {type(u).__name__}")
     if u.dim() != 3:
         raise ValueError(f"u must have shape (T, B, I), got {tuple(u.shape)}")
     p = next(model.parameters())
@@ -294,6 +335,9 @@ def driven_network(spectral_radius: float, activation: str = "tanh", T: int = 10
     from x_0 ~ N(0, 1), with a unit readout direction v (dE_T/dx_T = v). Returns W, x (T + 1, H), v and the
     per-step norms ||dE_T/dx_k|| (k = 0..T). The draws depend on ``seed`` only, so only the scale changes with
     ``spectral_radius``."""
+    T = positive("T", T, integer=True)
+    H = positive("H", H, integer=True)
+    number("drive", drive)
     rng = numpy_rng(seed)
     x0 = rng.normal(size=H)
     v = rng.normal(size=H)
@@ -306,5 +350,6 @@ def driven_network(spectral_radius: float, activation: str = "tanh", T: int = 10
 
 def growth_per_step(spectral_radius: float, activation: str = "tanh", *, T: int = 100, seeds=range(5), **kw) -> float:
     """Geometric-mean factor per step, ||dE_T/dx_0||^(1/T), averaged (in log) over ``seeds``: < 1 vanishes, > 1 explodes."""
+    T = positive("T", T, integer=True)
     logs = [np.log(driven_network(spectral_radius, activation, T, seed=s, **kw)["norms"][0]) / T for s in seeds]
     return float(np.exp(np.mean(logs)))

@@ -31,6 +31,9 @@ import torch
 from rnnlib import _validate
 from rnnlib.device import numpy_rng
 
+# monte_carlo_moments picks T from lam; a lam this close to 1 would need more steps than that (hours of work)
+MAX_DEFAULT_STEPS = 10**7
+
 __all__ = [
     "mean_square_state", "mean_square_sensitivity", "gamma", "dlambda_dnu", "monte_carlo_moments",
     "loss_1d", "loss_1d_normalised", "curvature_1d", "ar1_inputs",
@@ -58,17 +61,40 @@ def _log(x):
 
 
 def _check_rho(rho):
-    if not _torch(rho) and np.any((np.asarray(rho) < 0) | (np.asarray(rho) > 1)):
-        raise ValueError(f"rho must be in [0, 1], got {rho!r}")
+    if not _torch(rho):
+        r = _validate.array("rho", rho, what="a number in [0, 1] (or an array of them)", complex_ok=False)
+        if np.any((r < 0) | (r > 1)):
+            raise ValueError(f"rho must be in [0, 1], got {rho!r}")
+
+
+def _check_lam(lam, *, name: str = "lam", real: bool = True, positive: bool = False):
+    """A stationary recurrence needs |lam| < 1 (and 0 < lam < 1 where log lam enters); tensors pass unchecked."""
+    if _torch(lam):
+        return
+    rng = "in (0, 1)" if positive else "with |lam| < 1"
+    a = _validate.array(name, lam, what=f"a {'real ' if real else ''}number {rng} (or an array of them)",
+                        complex_ok=not real)
+    bad = (a <= 0) | (a >= 1) if positive else np.abs(a) >= 1
+    if np.any(bad):
+        raise ValueError(f"{name} must be {'in (0, 1)' if positive else 'inside the unit circle, |' + name + '| < 1'}, "
+                         f"got {a[bad].ravel()[0].item()!r}" + (" among its values" if a.ndim else ""))
+
+
+def _flag(name: str, value) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be True or False, got {value!r} ({type(value).__name__})")
+    return bool(value)
 
 
 def gamma(lam):
     """Input normalisation gamma(lam) = sqrt(1 - |lam|^2)."""
+    _check_lam(lam, real=False)
     return _sqrt(1 - _abs2(lam))
 
 
 def dlambda_dnu(lam):
     """d lam / d nu for lam = exp(-exp(nu)), written in terms of lam: -exp(nu) lam = lam log lam."""
+    _check_lam(lam, positive=True)
     return lam * _log(lam)
 
 
@@ -78,7 +104,9 @@ def mean_square_state(lam, rho=0.0, *, normalised: bool = False):
     ``normalised=False``: gamma = 1, E[h^2] = (1 + rho lam) / ((1 - rho lam)(1 - lam^2)).
     ``normalised=True``: gamma = sqrt(1 - lam^2), which multiplies E[h^2] by 1 - lam^2 (exactly 1 at rho = 0).
     """
+    _check_lam(lam)
     _check_rho(rho)
+    _flag("normalised", normalised)
     h2 = (1 + rho * lam) / ((1 - lam * rho) * (1 - lam**2))
     return h2 * (1 - lam**2) if normalised else h2
 
@@ -91,8 +119,10 @@ def mean_square_sensitivity(lam, rho=0.0, *, normalised: bool = False, param: st
     ``normalised=True``: h_{t+1} = lam h_t + gamma x_t with gamma = sqrt(1 - lam^2) treated as a constant when
     differentiating (as in Zucchet & Orvieto's Fig. 2); multiplies by 1 - lam^2.
     """
-    _check_rho(rho)
     _validate.one_of("param", param, ("lambda", "exp"))
+    _check_lam(lam, positive=param == "exp")
+    _check_rho(rho)
+    _flag("normalised", normalised)
     num = (1 + lam**2) * (1 - lam**2 * rho**2) + 2 * lam * rho * (1 - lam**2)
     dh2 = num / ((1 - lam**2) ** 3 * (1 - lam * rho) ** 2)
     if normalised:
@@ -107,6 +137,10 @@ def ar1_inputs(T: int, n: int, rho: float, *, rng: np.random.Generator) -> np.nd
     T = _validate.positive("T", T, integer=True)
     n = _validate.positive("n", n, integer=True)
     _validate.in_range("rho", rho, 0.0, 1.0)
+    if not isinstance(rng, np.random.Generator):
+        raise ValueError(f"rng must be a numpy.random.Generator (rnnlib.device.numpy_rng(seed)), got {rng!r}")
+    _validate.memory_guard(f"ar1_inputs: {T} x {n} float64 inputs", float(T) * n, bytes_per_element=8 + 2,
+                           names="T or n")
     x = np.empty((T, n))
     x[0] = rng.standard_normal(n)
     innov = math.sqrt(max(0.0, 1.0 - rho**2))
@@ -123,14 +157,21 @@ def monte_carlo_moments(lam, rho: float, *, n_samples: int = 4000, T: int | None
     ``n_samples`` independent AR(1) input sequences shared by all lam. Returns arrays ``h2``, ``dh2`` and their
     standard errors ``h2_se``, ``dh2_se`` (shape of ``lam``), plus ``T`` and ``n_samples``.
     """
-    lam = np.atleast_1d(np.asarray(lam, dtype=float))
+    lam = np.atleast_1d(_validate.array("lam", lam, what="a real number with |lam| < 1 (or an array of them)",
+                                        complex_ok=False).astype(float))
     if np.any(np.abs(lam) >= 1):
         raise ValueError(f"lam must satisfy |lam| < 1, got {lam}")
     _validate.in_range("rho", rho, 0.0, 1.0)
     n = _validate.positive("n_samples", n_samples, integer=True)
     if T is None:
         T = int(math.ceil(12.0 / (1.0 - np.abs(lam).max()))) + 20  # Gamma(3) tail at 24: < 1e-8
+        if T > MAX_DEFAULT_STEPS:
+            raise ValueError(f"lam = {np.abs(lam).max()!r} needs T = {T} steps for its transient to decay "
+                             f"(more than {MAX_DEFAULT_STEPS}); use |lam| <= 1 - 1e-5 or pass T")
     T = _validate.positive("T", T, integer=True)
+    # h, d, their squares and the step's temporaries, all (len(lam), n_samples) float64
+    _validate.memory_guard(f"monte_carlo_moments: {lam.size} values of lam x {n} samples", float(lam.size) * n,
+                           bytes_per_element=8 * 8, names="lam or n_samples")
     rng = numpy_rng(seed)
     innov = math.sqrt(max(0.0, 1.0 - rho**2))
     x = rng.standard_normal(n)
@@ -153,6 +194,10 @@ def loss_1d(lam, lam_star, *, mu: float = 0.0, sigma: float = 1.0):
               + sigma^2 (1/(1-|lam|^2) + 1/(1-|lam*|^2) - 2 Re 1/(1 - lam conj(lam*))) ]
     lam and lam* may be complex (|.| < 1); the student's h is complex and the loss uses |h - h*|^2.
     """
+    _check_lam(lam, real=False)
+    _check_lam(lam_star, name="lam_star", real=False)
+    _validate.number("mu", mu)
+    _validate.number("sigma", sigma)
     mean_part = _abs2(1 / (1 - lam) - 1 / (1 - lam_star))
     var_part = 1 / (1 - _abs2(lam)) + 1 / (1 - _abs2(lam_star)) - 2 * (1 / (1 - lam * _conj(lam_star))).real
     return 0.5 * (mu**2 * mean_part + sigma**2 * var_part)
@@ -163,6 +208,8 @@ def loss_1d_normalised(lam, lam_star):
 
     L_gamma = 1 - Re( gamma(lam) gamma(lam*) / (1 - lam conj(lam*)) ).
     """
+    _check_lam(lam, real=False)
+    _check_lam(lam_star, name="lam_star", real=False)
     return 1 - (gamma(lam) * gamma(lam_star) / (1 - lam * _conj(lam_star))).real
 
 
@@ -178,6 +225,8 @@ def curvature_1d(lam_star, *, direction: str = "radial", normalised: bool = Fals
     _validate.one_of("param", param, ("lambda", "exp"))
     if param == "exp" and direction == "phase":
         raise ValueError("param='exp' is defined here for direction='radial' only")
+    _check_lam(lam_star, name="lam_star", positive=param == "exp")
+    _flag("normalised", normalised)
     r2 = lam_star**2
     if direction == "radial":
         c = 1 / (1 - r2) ** 2 if normalised else (1 + r2) / (1 - r2) ** 3

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 import numpy as np
-from rnnlib._validate import positive
+from rnnlib._validate import array, in_range, number, positive
 from rnnlib.device import numpy_rng
 from rnnlib.theory.context_cost import LABELS
 from rnnlib.theory.dynamics import bifurcation_points, crossing_bias, fixed_point_branches, iterate, sensitivities, sensitivity_grid, slope_critical_points
@@ -126,6 +126,8 @@ def plot_regimes(W, scales, b=None, *, steps: int = 80, n_units: int = 3, seed: 
     import matplotlib.pyplot as plt
 
     W, b = _check_Wb(W, b)
+    scales = np.atleast_1d(array("scales", scales, what="a list of finite weight scales", complex_ok=False)).tolist()
+    n_units = positive("n_units", n_units, integer=True)
     h0 = numpy_rng(seed).uniform(-1, 1, W.shape[0])
     fig, axes = plt.subplots(1, len(scales), figsize=(2.4 * len(scales) + 0.4, 2.4), sharey=True,
                              layout="constrained")
@@ -142,6 +144,9 @@ def plot_bifurcation(w: float = 5.0, *, starts=(-3.0, 0.5, 3.0), T: int = 50, b_
     """Pascanu et al. (2013) Fig. 3 redrawn: the diagram (left) and |dx_T/db| against b (right). Returns the figure."""
     from rnnlib.book.figures import COLORS, fig_axes
 
+    w = number("w", w)
+    T = positive("T", T, integer=True)
+    b_range = tuple(array("b_range", b_range, what="(low, high), two finite numbers", complex_ok=False).tolist())
     b = np.linspace(*b_range, 701)
     br = fixed_point_branches(w, b)
     b1, b2 = bifurcation_points(w)
@@ -226,6 +231,8 @@ def plot_wall(w: float = 5.0, *, w_values=None, half_width: float = 2e-3):
     next to lambda^(T-1), lambda = w sigma'(x_0) the slope of the map at the unstable fixed point (right)."""
     from rnnlib.book.figures import COLORS, fig_axes
 
+    w = number("w", w)
+    positive("half_width", half_width)
     fig, (ax, bx) = fig_axes(1, 2, width=10, height=3.4)
     bc = float(wall_bias(w))
     off = np.linspace(-half_width, half_width, 4001)
@@ -239,7 +246,8 @@ def plot_wall(w: float = 5.0, *, w_values=None, half_width: float = 2e-3):
     ax2.grid(False)
     ax2.spines["right"].set_visible(True)
     ax.legend(handles=[l1, l2], loc="center left", fontsize=7)
-    wv = np.linspace(4.4, 8.0, 37) if w_values is None else np.asarray(w_values, dtype=float)
+    wv = np.linspace(4.4, 8.0, 37) if w_values is None else np.atleast_1d(
+        array("w_values", w_values, what="an array of finite weights", complex_ok=False)).astype(float)
     prof = wall_profile(wv)
     lam = wv * dsigmoid(X0)
     bx.semilogy(wv, prof["grad"], "o-", ms=3, color=COLORS["red"], label=r"largest $\|\nabla E\|$ on the wall")
@@ -296,6 +304,8 @@ def figure_remedies(lam: float = 0.99, rho: float = 0.0):
 
     from rnnlib.book.figures import COLORS
 
+    in_range("lam", lam, 0.0, 1.0, inclusive=(False, False))
+    in_range("rho", rho, 0.0, 1.0)
     grid = 1 - np.logspace(-4, -0.05, 300)[::-1]  # lam from 0.11 to 0.9999
     x = -np.log10(1 - grid)
     variants = [("plain", dict(), COLORS["red"]), ("γ-normalised", dict(normalised=True), COLORS["orange"]),
@@ -349,6 +359,8 @@ def plot_contribution_matrix(C: np.ndarray, ax, *, title: str | None = None, flo
     blank. Returns the image.
     """
     C = np.asarray(C, dtype=float)
+    if C.ndim != 2 or C.shape[0] != C.shape[1]:
+        raise ValueError(f"C must be a square (T, T) matrix, got shape {C.shape}")
     rel = np.log10(np.maximum(C / C.max(), floor)) if C.max() > 0 else np.full(C.shape, np.log10(floor))
     rel = np.ma.masked_where(np.triu(np.ones_like(C, dtype=bool), 1), rel)
     T = C.shape[0]

@@ -39,7 +39,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from rnnlib._validate import in_range, positive
+from rnnlib._validate import array, in_range, memory_guard, number, positive
 from rnnlib.device import numpy_rng
 
 __all__ = ["run_recurrence", "elman_update", "random_weights", "autonomous_map", "trajectory", "map_jacobian",
@@ -85,7 +85,9 @@ def random_weights(n: int, scale: float, *, seed: int = 0, exact_radius: bool = 
     ``scale``: then the origin of h -> tanh(W h) is stable exactly when scale < 1."""
     n = positive("n", n, integer=True)
     positive("scale", scale, allow_zero=True)
-    positive("seed", seed, integer=True, allow_zero=True)
+    # W, and with exact_radius the eigenvalue computation's complex copies
+    memory_guard(f"random_weights: a ({n}, {n}) matrix", float(n) ** 2, bytes_per_element=40 if exact_radius else 8,
+                 names="n")
     W = numpy_rng(seed).normal(0.0, scale / math.sqrt(n), (n, n))
     if exact_radius and scale > 0:
         W *= scale / np.max(np.abs(np.linalg.eigvals(W)))     # rho(W) = scale
@@ -93,11 +95,25 @@ def random_weights(n: int, scale: float, *, seed: int = 0, exact_radius: bool = 
 
 
 def _check_Wb(W, b):
-    W = np.asarray(W, dtype=float)
+    W = array("W", W, what="a square (n, n) matrix of finite real numbers", complex_ok=False).astype(float)
     if W.ndim != 2 or W.shape[0] != W.shape[1]:
         raise ValueError(f"W must be a square (n, n) matrix, got shape {W.shape}")
-    b = np.zeros(W.shape[0]) if b is None else np.broadcast_to(np.asarray(b, dtype=float), (W.shape[0],))
+    if b is None:
+        return W, np.zeros(W.shape[0])
+    b = array("b", b, what=f"None, a number or a vector of {W.shape[0]} finite numbers", complex_ok=False).astype(float)
+    try:
+        b = np.broadcast_to(b, (W.shape[0],))
+    except ValueError:
+        raise ValueError(f"b must be a number or a vector of n = {W.shape[0]} biases, got shape {b.shape}") from None
     return W, b
+
+
+def _state(name: str, h, n: int) -> np.ndarray:
+    """A state (or a batch of states) whose last axis has the n units of the network."""
+    h = array(name, h, what=f"an array of finite numbers ending in n = {n} units", complex_ok=False).astype(float)
+    if h.ndim == 0 or h.shape[-1] != n:
+        raise ValueError(f"{name} must end in n = {n} units, got shape {h.shape}")
+    return h
 
 
 def autonomous_map(h, W, b=None) -> np.ndarray:
@@ -110,9 +126,9 @@ def trajectory(W, b, h0, steps: int) -> np.ndarray:
     """States h_0..h_steps of h_t = tanh(W h_{t-1} + b), shape (steps + 1, *h0.shape)."""
     W, b = _check_Wb(W, b)
     steps = positive("steps", steps, integer=True, allow_zero=True)
-    h = np.asarray(h0, dtype=float)
-    if h.shape[-1] != W.shape[0]:
-        raise ValueError(f"h0 must end in n = {W.shape[0]} units, got shape {h.shape}")
+    h = _state("h0", h0, W.shape[0])
+    memory_guard(f"trajectory: {steps + 1} states of shape {h.shape}", (steps + 1.0) * h.size, bytes_per_element=8,
+                 names="steps or h0")
     out = np.empty((steps + 1,) + h.shape)
     out[0] = h
     for t in range(1, steps + 1):
@@ -124,7 +140,7 @@ def trajectory(W, b, h0, steps: int) -> np.ndarray:
 def map_jacobian(W, b, h) -> np.ndarray:
     """dPhi/dh at h: diag(1 - tanh(W h + b)^2) W, shape (n, n) (h is one state of shape (n,))."""
     W, b = _check_Wb(W, b)
-    a = W @ np.asarray(h, dtype=float) + b
+    a = W @ _state("h", h, W.shape[0]) + b
     return (1.0 - np.tanh(a) ** 2)[:, None] * W    # J = diag(tanh'(a)) W
 
 
@@ -170,7 +186,7 @@ def fixed_point_iteration(W, b, h0, *, max_iter: int = 10_000, tol: float = 1e-1
     W, b = _check_Wb(W, b)
     max_iter = positive("max_iter", max_iter, integer=True)
     positive("tol", tol)
-    h = np.asarray(h0, dtype=float).copy()
+    h = _state("h0", h0, W.shape[0]).copy()
     for k in range(1, max_iter + 1):
         h_new = np.tanh(W @ h + b)                 # h_k = Phi(h_{k-1})
         if np.max(np.abs(h_new - h)) < tol:
@@ -185,7 +201,7 @@ def newton_step(h, W, b) -> np.ndarray:
     h_new = h - (I - diag(1 - tanh(W h + b)^2) W)^{-1} (h - tanh(W h + b)).
     """
     W, b = _check_Wb(W, b)
-    h = np.asarray(h, dtype=float)
+    h = _state("h", h, W.shape[0])
     phi = np.tanh(W @ h + b)
     dG = np.eye(len(h)) - (1.0 - phi ** 2)[:, None] * W     # dG/dh = I - dPhi/dh
     return h - np.linalg.solve(dG, h - phi)
@@ -196,7 +212,7 @@ def newton_fixed_point(W, b, h0, *, max_iter: int = 50, tol: float = 1e-12) -> F
     W, b = _check_Wb(W, b)
     max_iter = positive("max_iter", max_iter, integer=True)
     positive("tol", tol)
-    h = np.asarray(h0, dtype=float).copy()
+    h = _state("h0", h0, W.shape[0]).copy()
     for k in range(1, max_iter + 1):
         try:
             h_new = newton_step(h, W, b)
@@ -223,7 +239,7 @@ def find_fixed_points(W, b=None, *, n_starts: int = 30, spread: float = 1.0, see
     rng = numpy_rng(seed)
     all_starts = [np.zeros(W.shape[0])] + [rng.uniform(-spread, spread, W.shape[0]) for _ in range(n_starts)]
     if starts is not None:
-        all_starts += list(np.asarray(starts, dtype=float).reshape(-1, W.shape[0]))
+        all_starts += list(_state("starts", starts, W.shape[0]).reshape(-1, W.shape[0]))
     found: list[FixedPoint] = []
     for h0 in all_starts:
         fp = newton_fixed_point(W, b, h0, max_iter=max_iter, tol=tol)
@@ -242,10 +258,13 @@ def lyapunov_exponent(W, b, h0, *, steps: int = 1000, burn_in: int = 200, seed: 
     W, b = _check_Wb(W, b)
     steps = positive("steps", steps, integer=True)
     burn_in = positive("burn_in", burn_in, integer=True, allow_zero=True)
-    h = np.asarray(h0, dtype=float).copy()
+    h = _state("h0", h0, W.shape[0]).copy()
+    if h.ndim != 1:
+        raise ValueError(f"h0 must be one state of shape (n,) = ({W.shape[0]},), got shape {h.shape}")
+    rng = numpy_rng(seed)
     for _ in range(burn_in):
         h = np.tanh(W @ h + b)
-    v = numpy_rng(seed).normal(size=W.shape[0])
+    v = rng.normal(size=W.shape[0])
     v /= np.linalg.norm(v)
     total = 0.0
     for _ in range(steps):
@@ -272,6 +291,8 @@ def attractor(W, b, h0, *, burn_in: int = 500, max_period: int = 64, tol: float 
     W, b = _check_Wb(W, b)
     burn_in = positive("burn_in", burn_in, integer=True, allow_zero=True)
     max_period = positive("max_period", max_period, integer=True)
+    positive("tol", tol)
+    lyap_steps = positive("lyap_steps", lyap_steps, integer=True)
     h = trajectory(W, b, h0, burn_in)[-1]
     lam = lyapunov_exponent(W, b, h, steps=lyap_steps, burn_in=0)
     orbit = trajectory(W, b, h, max_period)
@@ -294,7 +315,10 @@ def lyapunov_sweep(scales, *, n: int = 100, seeds=(0, 1, 2, 3, 4), bias: float =
     """Largest Lyapunov exponent of h -> tanh(g W_s h + bias z) for every scale g and every network W_s
     (``random_weights(n, 1, seed=s, exact_radius=True)``, so rho(g W_s) = g; z ~ N(0, 1) per unit, fixed).
     Returns an array (len(seeds), len(scales)); each run starts from a random state of its own."""
-    scales = np.asarray(scales, dtype=float)
+    scales = np.atleast_1d(array("scales", scales, what="a list of finite weight scales", complex_ok=False))
+    n = positive("n", n, integer=True)
+    number("bias", bias)
+    seeds = list(seeds)
     out = np.empty((len(seeds), len(scales)))
     z = numpy_rng(7).normal(size=n)
     for i, s in enumerate(seeds):
@@ -311,9 +335,7 @@ def scalar_fixed_points(w: float, b: float = 0.0) -> list[tuple[float, float]]:
     Fixed points are roots of g(x) = tanh(w x + b) - x on (-1, 1); they are bracketed on a fine grid and
     refined by bisection. |slope| < 1: stable; the root at a tangency (slope exactly 1) may be missed.
     """
-    w, b = float(w), float(b)
-    if not (math.isfinite(w) and math.isfinite(b)):
-        raise ValueError(f"w and b must be finite numbers, got w={w!r}, b={b!r}")
+    w, b = number("w", w), number("b", b)
     g = lambda x: np.tanh(w * x + b) - x
     grid = np.linspace(-1.0, 1.0, 4001)
     gv = g(grid)
@@ -339,8 +361,8 @@ def memory_function(h, u, max_delay: int, *, train_fraction: float = 0.5) -> np.
     (1 = the state still holds that input exactly, 0 = nothing of it is left, at least not linearly).
     The sum over k is Jaeger's short-term memory capacity.
     """
-    h = np.asarray(h, dtype=float)
-    u = np.asarray(u, dtype=float)
+    h = array("h", h, what="an array (T, B, H) of finite states", complex_ok=False).astype(float)
+    u = array("u", u, what="an array (T, B) of finite inputs", complex_ok=False).astype(float)
     if h.ndim != 3 or u.shape != h.shape[:2]:
         raise ValueError(f"h must be (T, B, H) and u (T, B), got shapes {h.shape} and {u.shape}")
     T, B, _ = h.shape
@@ -414,5 +436,6 @@ def regimes(W, scales, b=None, *, seed: int = 0) -> list[dict]:
     ``seed``), for every g in ``scales``: one ``attractor`` dict per scale (burn-in 300 steps, Lyapunov
     exponent over 300). These are the names ``plot_regimes`` puts in its panel titles."""
     W, b = _check_Wb(W, b)
+    scales = np.atleast_1d(array("scales", scales, what="a list of finite weight scales", complex_ok=False))
     h0 = numpy_rng(seed).uniform(-1, 1, W.shape[0])
     return [attractor(g * W, b, h0, burn_in=300, lyap_steps=300) for g in scales]

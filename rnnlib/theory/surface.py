@@ -23,8 +23,20 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rnnlib._validate import positive
+from rnnlib._validate import array, memory_guard, number, positive
 from rnnlib.theory.dynamics import dsigmoid, sigmoid
+
+# derivatives() keeps about 15 arrays of the grid's shape alive (x, p, q, the Hessian terms and temporaries)
+_ARRAYS_PER_POINT = 16
+
+
+def _real(name: str, x) -> np.ndarray:
+    return array(name, x, what="a finite real number or an array of them", complex_ok=False).astype(float)
+
+
+def _guard_points(what: str, n_points: float, names: str) -> None:
+    memory_guard(f"{what}: {n_points:.0f} points of (w, b)", float(n_points), bytes_per_element=8 * _ARRAYS_PER_POINT,
+                 names=names)
 
 X0, TARGET, STEPS = 0.5, 0.7, 50
 
@@ -43,9 +55,14 @@ def derivatives(w, b, *, T: int = STEPS, x0: float = X0, target: float = TARGET)
     then E = (sigma(x_T) - target)^2 by the chain rule.
     """
     T = positive("T", T, integer=True)
-    w = np.asarray(w, dtype=float)
-    b = np.asarray(b, dtype=float)
-    x = np.full(np.broadcast(w, b).shape, float(x0))
+    w, b = _real("w", w), _real("b", b)
+    x0, target = number("x0", x0), number("target", target)
+    try:
+        shape = np.broadcast_shapes(w.shape, b.shape)
+    except ValueError:
+        raise ValueError(f"w and b must broadcast together, got shapes {w.shape} and {b.shape}") from None
+    _guard_points("derivatives", np.prod(shape), "the size of w and b")
+    x = np.full(shape, float(x0))
     p, q, pww, pwb, pbb = (np.zeros_like(x) for _ in range(5))
     for _ in range(T):
         s, s1, s2 = sigmoid(x), dsigmoid(x), _ddsigmoid(x)
@@ -84,17 +101,27 @@ def curvature(w, b, **kw):
 
 def wall_bias(w, *, x0: float = X0):
     """The wall: the line where x_0 is the unstable fixed point, b = x_0 - w sigma(x_0) (for w sigma'(x_0) > 1)."""
-    return x0 - np.asarray(w, dtype=float) * sigmoid(x0)
+    return number("x0", x0) - _real("w", w) * sigmoid(x0)
 
 
 def linear_derivatives(w, t: int, *, x0: float = X0) -> dict:
     """The linear case x_t = w^t x_0: dx_t/dw = t w^(t-1) x_0 and d^2x_t/dw^2 = t (t-1) w^(t-2) x_0."""
-    w = np.asarray(w, dtype=float)
+    w = _real("w", w)
+    t = positive("t", t, integer=True, allow_zero=True)
+    x0 = number("x0", x0)
     return {"x": w ** t * x0, "dw": t * w ** (t - 1) * x0, "dww": t * (t - 1) * w ** (t - 2.0) * x0}
 
 
 def grid(w_range=(0.0, 12.0), b_range=(-8.0, 2.0), shape=(400, 500), **kw) -> dict:
     """E, ||grad E|| and the curvature on a (n_b, n_w) grid (rows: b, columns: w)."""
+    if not isinstance(shape, (tuple, list)) or len(shape) != 2:
+        raise ValueError(f"shape must be (n_b, n_w), two integers >= 1, got {shape!r}")
+    shape = (positive("shape[0] (n_b)", shape[0], integer=True), positive("shape[1] (n_w)", shape[1], integer=True))
+    for name, r in (("w_range", w_range), ("b_range", b_range)):
+        r = _real(name, r)
+        if r.shape != (2,):
+            raise ValueError(f"{name} must be (low, high), got {r.tolist()!r}")
+    _guard_points("grid", float(shape[0]) * shape[1], "shape")
     W, B = np.meshgrid(np.linspace(*w_range, shape[1]), np.linspace(*b_range, shape[0]))
     d = derivatives(W, B, **kw)
     mean, half = (d["ww"] + d["bb"]) / 2, np.hypot((d["ww"] - d["bb"]) / 2, d["wb"])
@@ -127,6 +154,7 @@ class SGDPath:
 def sgd_path(w0: float, b0: float, lr: float, steps: int, clip: float | None = None, **kw) -> SGDPath:
     """Plain gradient descent theta <- theta - lr g from (w0, b0); with ``clip`` the gradient is rescaled to norm
     ``clip`` whenever ||g|| > clip (Pascanu et al.'s norm clipping). Stops early if the state becomes non-finite."""
+    w0, b0 = number("w0", w0), number("b0", b0)
     positive("lr", lr)
     steps = positive("steps", steps, integer=True)
     if clip is not None:
@@ -151,8 +179,9 @@ def sgd_path(w0: float, b0: float, lr: float, steps: int, clip: float | None = N
 def wall_profile(w_values, *, offsets=None, **kw) -> dict:
     """The height of the wall: for every w, the largest ||grad E|| across the wall, found on b = wall_bias(w) +- offsets
     (log-spaced from 1e-16 to 1: the wall is far thinner than any plotting grid). Returns arrays "w", "b", "grad", "curv"."""
-    w = np.asarray(w_values, dtype=float)[:, None]
-    off = np.logspace(-16, 0, 321) if offsets is None else np.asarray(offsets, dtype=float)
+    w = np.atleast_1d(_real("w_values", w_values)).ravel()[:, None]
+    off = np.logspace(-16, 0, 321) if offsets is None else np.atleast_1d(_real("offsets", offsets)).ravel()
+    _guard_points("wall_profile", float(w.size) * (2 * off.size + 1), "w_values or offsets")
     off = np.concatenate([-off[::-1], [0.0], off])[None, :]
     b = wall_bias(w, x0=kw.get("x0", X0)) + off
     d = derivatives(w, b, **kw)
