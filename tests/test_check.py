@@ -81,3 +81,31 @@ def test_bptt_step_checker_both_ways():
     for key, fn in wrong.items():
         fb = check.check_bptt_step(fn)
         assert not fb and key in fb.message, (key, fb.message)
+
+
+# --- every hint can be reached ---------------------------------------------------------------------
+
+def _checkers_with_hints():
+    from rnnlib.check import ch1_basics, ch2_bptt, ch3_gradients, ch4_clipping, ch5_gates, ch6_ssm, ch7_ncp
+
+    modules = (ch1_basics, ch2_bptt, ch3_gradients, ch4_clipping, ch5_gates, ch6_ssm, ch7_ncp)
+    return [(m, n) for m in modules for n in sorted(vars(m))
+            if n.startswith("check_") and "compare_functions" in vars(m) and n != "check_kv_cache_floats"]
+
+
+@pytest.mark.parametrize("module, name", _checkers_with_hints(), ids=lambda x: getattr(x, "__name__", x))
+def test_every_hint_is_reached_by_its_own_mistake(module, name, monkeypatch):
+    """Each hint's wrong answer gets that hint, not an earlier one or the generic message (no hint is shadowed)."""
+    seen = {}
+
+    def spy(user_fn, reference_fn, cases, **kw):
+        seen["hints"] = kw.get("hints", ())
+        return check.compare_functions(user_fn, reference_fn, cases, **kw)
+
+    monkeypatch.setattr(module, "compare_functions", spy)
+    checker = getattr(module, name)
+    checker(lambda *a: None)
+    assert seen["hints"], name
+    for wrong, message in seen["hints"]:
+        fb = checker(wrong)
+        assert not fb and fb.message == message, (name, message, fb.message)

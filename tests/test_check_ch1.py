@@ -137,3 +137,83 @@ def test_kv_cache_count_matches_the_measured_cache():
     from rnnlib.theory import context_cost
     p = context_cost.make_predictor("attention_cached", shape["window"], n_in=1, n_hidden=shape["width"])
     assert shape["layers"] * p.state_floats() == 9_437_184
+
+
+# --- issue 14: hints for the mistakes a reader tried -------------------------------------------------
+
+def _sig(x):
+    return 1 / (1 + np.exp(-x))
+
+
+@pytest.mark.parametrize("wrong, fragment", [
+    (lambda h, u, W, V, b: _sig(W @ h + V @ u + b), "sigmoid where the Elman step has tanh"),
+    (lambda h, u, W, V, b: np.tanh(W @ h) + V @ u + b, "recurrent term only"),
+])
+def test_elman_step_names_sigmoid_and_partial_tanh(wrong, fragment):
+    assert check.check_elman_step(elman_right)
+    fb = check.check_elman_step(wrong)
+    assert not fb and fragment in fb.message, fb.message
+
+
+def newton_with_phi_jacobian(h, W, b):
+    """Newton's step built from J = dPhi/dh, the Jacobian of Phi(h) = tanh(W h + b), instead of dG/dh = I - J."""
+    phi = np.tanh(W @ h + b)
+    J = np.diag(1 - phi ** 2) @ W
+    return h - np.linalg.solve(J, h - phi)
+
+
+def newton_with_phi_jacobian_and_g_flipped(h, W, b):
+    """The same mistake written with G(h) = Phi(h) - h."""
+    phi = np.tanh(W @ h + b)
+    J = np.diag(1 - phi ** 2) @ W
+    return h - np.linalg.solve(J, phi - h)
+
+
+def newton_sigmoid(h, W, b):
+    s = _sig(W @ h + b)
+    return h - np.linalg.solve(np.eye(len(h)) - np.diag(s * (1 - s)) @ W, h - s)
+
+
+@pytest.mark.parametrize("wrong, fragment", [
+    (newton_with_phi_jacobian, "Jacobian of Phi(h) = tanh(W h + b)"),
+    (newton_with_phi_jacobian_and_g_flipped, "Jacobian of Phi(h) = tanh(W h + b)"),
+    (_step(lambda h, W, p: np.eye(len(h)) - np.diag(1 - (np.arctanh(p)) ** 2) @ W), "1 - a^2"),
+    (lambda h, W, b: newton_right(h, W, 0 * b), "bias b is missing"),
+    (newton_sigmoid, "sigmoid where the map Phi(h)"),
+])
+def test_newton_step_names_the_jacobian_of_phi_and_other_slips(wrong, fragment):
+    assert check.check_newton_step(newton_right)
+    fb = check.check_newton_step(wrong)
+    assert not fb and fragment in fb.message, fb.message
+
+
+def test_newton_step_accepts_a_float32_computation_with_a_float64_result():
+    """The reader's case: float32 inputs, np.eye (float64) promotes the result; off by 7e-8. Right to float32."""
+    def mixed(h, W, b):
+        h, W, b = (a.astype(np.float32) for a in (h, W, b))
+        return newton_right(h, W, b)
+
+    assert mixed(*ch1_basics._newton_case(np.random.default_rng(0))).dtype == np.float64
+    fb = check.check_newton_step(mixed)
+    assert fb, str(fb)
+    assert "float32" in fb.message
+
+    def in_float32_as_list(h, W, b):                            # all float32, read back as Python floats
+        h, W, b = (a.astype(np.float32) for a in (h, W, b))
+        phi = np.tanh(W @ h + b)
+        dG = np.eye(len(h), dtype=np.float32) - np.diag(1 - phi ** 2) @ W
+        return (h - np.linalg.solve(dG, h - phi)).tolist()
+
+    fb = check.check_newton_step(in_float32_as_list)
+    assert fb and "float32" in fb.message
+
+
+@pytest.mark.parametrize("wrong, fragment", [
+    (4 * 2 * 12 * 512 * 768, "bytes at float32"),
+    (2 * 2 * 12 * 512 * 768, "bytes at float16"),
+    (12 * 2 * 12 * 512 * 768, "heads share the width"),
+])
+def test_kv_cache_names_bytes_and_heads(wrong, fragment):
+    assert check.check_kv_cache_floats(2 * 12 * 512 * 768)
+    fb = check.check_kv_cache_floats(wrong)
+    assert not fb and fragment in fb.message

@@ -161,7 +161,7 @@ def forgets_to_restore(f, x, eps):
     (lambda f, x, e: ch2_bptt._one_sided(f, x, e, -1.0), "backward"),
     (lambda f, x, e: ch2_bptt._central(f, x, e, 1.0), "twice the gradient"),
     (lambda f, x, e: ch2_bptt._central(f, x, 1e-2), "wrong values"),    # eps far too large
-    (forgets_to_restore, "wrong values"),
+    (forgets_to_restore, "never restore"),
     (lambda f, x, e: f(x), "shape"),
 ])
 def test_central_difference_rejects_typical_mistakes(wrong, fragment):
@@ -179,3 +179,91 @@ def test_central_difference_rejects_none_stubs_and_crashes():
     assert "not implemented" in check.check_central_difference(stub).message
     fb = check.check_central_difference(lambda f, x, eps: f(x + eps, x - eps))
     assert not fb and "raised TypeError" in fb.message
+
+
+# --- issue 14: hints for the mistakes a reader tried -------------------------------------------------
+
+def _sig(x):
+    return 1 / (1 + np.exp(-x))
+
+
+@pytest.mark.parametrize("wrong, fragment", [
+    (lambda d, g, a, W: g * _tanh_prime(a) + W.T @ d, "multiplies only the output path"),
+    (lambda d, g, a, W: g + (W.T @ d) * _tanh_prime(a), "multiplies only the recurrent path"),
+    (lambda d, g, a, W: g + W.T @ (d * _tanh_prime(a)), "at the wrong step"),
+    (lambda d, g, a, W: g * _tanh_prime(a), "W_hh^T delta_next is missing"),
+    (lambda d, g, a, W: (g + W.T @ d) * np.tanh(a), "not by its derivative"),
+    (lambda d, g, a, W: (g + W.T @ d) * _sig(a) * (1 - _sig(a)), "sigmoid's derivative"),
+])
+def test_bptt_step_names_where_tanh_prime_goes(wrong, fragment):
+    assert check.check_bptt_step(bptt_step_right)
+    fb = check.check_bptt_step(wrong)
+    assert not fb and fragment in fb.message, fb.message
+
+
+@pytest.mark.parametrize("wrong, fragment", [
+    (lambda W, a: jacobian_product_right(W, a[1:]), "One factor is missing"),
+    (lambda W, a: jacobian_product_right(W, a[:-1]), "One factor is missing"),
+    (lambda W, a: ch2_bptt._product([np.diag(np.tanh(x)) @ W for x in a]), "not by its derivative"),
+    (lambda W, a: ch2_bptt._product([np.diag(_sig(x) * (1 - _sig(x))) @ W for x in a]), "sigmoid's derivative"),
+])
+def test_jacobian_product_names_off_by_one_and_wrong_slopes(wrong, fragment):
+    assert check.check_jacobian_product(jacobian_product_right)
+    fb = check.check_jacobian_product(wrong)
+    assert not fb and fragment in fb.message, fb.message
+
+
+def forgets_to_restore_minus_first(f, x, eps):
+    g = np.zeros_like(x)
+    for i in np.ndindex(*x.shape):
+        x[i] -= eps
+        f_minus = f(x)
+        x[i] += 2 * eps
+        g[i] = (f(x) - f_minus) / (2 * eps)                        # x[i] is left at x + eps
+    return g
+
+
+def undoes_before_minus(f, x, eps):
+    g = np.zeros_like(x)
+    for i in np.ndindex(*x.shape):
+        x[i] += eps
+        f_plus = f(x)
+        x[i] -= eps                                                # back to x, not to x - eps
+        g[i] = (f_plus - f(x)) / (2 * eps)
+    return g
+
+
+def aliased_copies(f, x, eps):
+    g = np.zeros_like(x)
+    for i in np.ndindex(*x.shape):
+        x_plus = x                                                 # not a copy: the same array
+        x_plus[i] += eps
+        x_minus = x
+        x_minus[i] -= eps
+        g[i] = (f(x_plus) - f(x_minus)) / (2 * eps)
+    return g
+
+
+@pytest.mark.parametrize("wrong, fragment", [
+    (forgets_to_restore, "never restore it: after entry i, x[i] stays at x[i] - eps"),
+    (forgets_to_restore_minus_first, "x[i] stays at x[i] + eps"),
+    (undoes_before_minus, "half a forward difference"),
+    (aliased_copies, "same point"),
+    (lambda f, x, eps: np.full_like(x, (f(x + eps) - f(x - eps)) / (2 * eps)), "every entry at once"),
+])
+def test_central_difference_names_in_place_perturbation_slips(wrong, fragment):
+    assert check.check_central_difference(central_difference_right)
+    fb = check.check_central_difference(wrong)
+    assert not fb and fragment in fb.message, fb.message
+
+
+def test_central_difference_still_needs_float64_accuracy():
+    """Unlike the others, this checker rejects a float64 result carrying float32 rounding: accuracy is the point."""
+    fb = check.check_central_difference(
+        lambda f, x, eps: f.grad(x) * (1 + 1e-5))                  # the exact gradient, off by a float32-sized 1e-5
+    assert not fb and "float32 precision only" in fb.message
+
+
+def test_jacobian_product_accepts_a_float32_computation_with_a_float64_result():
+    fb = check.check_jacobian_product(lambda W, a: jacobian_product_right(W.astype(np.float32), a.astype(np.float32)))
+    assert fb and "float32" in fb.message, str(fb)

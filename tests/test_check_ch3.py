@@ -65,3 +65,47 @@ def test_unfinished_stubs_get_a_friendly_message():
     assert not fb and "not implemented" in fb.message
     fb = check.check_pascanu_eta(lambda W, a: None)
     assert not fb and "None" in fb.message
+
+
+# --- issue 14: hints for the mistakes a reader tried -------------------------------------------------
+
+def _sig(x):
+    return 1 / (1 + np.exp(-x))
+
+
+def test_step_jacobian_names_the_sigmoid_slope():
+    assert check.check_step_jacobian(lambda W, x: W @ np.diag(tanh_prime(x)))
+    fb = check.check_step_jacobian(lambda W, x: W @ np.diag(_sig(x) * (1 - _sig(x))))
+    assert not fb and "sigmoid's derivative" in fb.message
+
+
+def _bif_from(b_of):
+    """A bifurcation_points answer that solves sigma (1 - sigma) = 1/w right and then gets b wrong."""
+    def answer(w):
+        s = (1 + np.array([-1.0, 1.0]) * np.sqrt(1 - 4 / w)) / 2
+        return tuple(sorted(b_of(s, w)))
+    return answer
+
+
+@pytest.mark.parametrize("wrong, needle", [
+    (_bif_from(lambda s, w: s - w * s), "logit is missing"),                      # sigma's value used as the state
+    (_bif_from(lambda s, w: s - w * _sig(s)), "logit is missing"),
+    (_bif_from(lambda s, w: -w * s), "state x_c is missing"),
+    (_bif_from(lambda s, w: np.log(s) - w * s), "not log(s)"),
+    (_bif_from(lambda s, w: np.log((1 - s) / s) - w * s), "upside down"),
+])
+def test_bifurcation_points_names_a_missing_logit(wrong, needle):
+    assert check.check_bifurcation_points(_bif_from(lambda s, w: np.log(s / (1 - s)) - w * s))
+    fb = check.check_bifurcation_points(wrong)
+    assert not fb and needle in fb.message, fb.message
+
+
+@pytest.mark.parametrize("wrong, needle", [
+    (lambda W, a: {"tanh": 1, "sigmoid": 0.5, "linear": 1}[a] * np.linalg.norm(W, 2), "1/4"),
+    (lambda W, a: {"tanh": 1, "sigmoid": 0.25, "linear": 1}[a] * np.max(np.linalg.eigvalsh(W.T @ W)), "square root"),
+    (lambda W, a: {"tanh": 1, "sigmoid": 0.25, "linear": 1}[a] * np.linalg.svd(W)[1][-1], "smallest"),
+])
+def test_pascanu_eta_names_wrong_gamma_and_wrong_singular_value(wrong, needle):
+    assert check.check_pascanu_eta(lambda W, a: {"tanh": 1, "sigmoid": 0.25, "linear": 1}[a] * np.linalg.norm(W, 2))
+    fb = check.check_pascanu_eta(wrong)
+    assert not fb and needle in fb.message, fb.message

@@ -62,3 +62,26 @@ def test_omega_term_accepts_right_answers():
 def test_omega_term_rejects_typical_mistakes(wrong, needle):
     fb = check.check_omega_term(wrong)
     assert not fb and needle in fb.message
+
+
+# --- issue 14: hints for the mistakes a reader tried -------------------------------------------------
+
+@pytest.mark.parametrize("wrong,needle", [
+    (lambda g, c: g * c / np.sum(g ** 2) if np.linalg.norm(g) >= c else g, "squared norm"),
+    (lambda g, c: g * c / np.max(np.abs(g)) if np.linalg.norm(g) >= c else g, "largest absolute entry"),
+    (lambda g, c: g * c / np.linalg.norm(g) if np.max(np.abs(g)) >= c else g, "compare the norm"),
+])
+def test_clip_norm_names_wrong_norms(wrong, needle):
+    assert check.check_clip_norm(lambda g, c: g * min(1.0, c / np.linalg.norm(g)))
+    fb = check.check_clip_norm(wrong)
+    assert not fb and needle in fb.message, fb.message
+
+
+@pytest.mark.parametrize("wrong,needle", [
+    (lambda d, J: (np.sum(d ** 2) / np.sum((d @ J) ** 2) - 1) ** 2, "upside down"),
+    (lambda d, J: (np.sum((d @ J) ** 2) - np.sum(d ** 2)) ** 2, "ratio, not a difference"),
+])
+def test_omega_term_names_an_inverted_ratio_and_a_difference(wrong, needle):
+    assert check.check_omega_term(lambda d, J: (np.sum((d @ J) ** 2) / np.sum(d ** 2) - 1) ** 2)
+    fb = check.check_omega_term(wrong)
+    assert not fb and needle in fb.message, fb.message

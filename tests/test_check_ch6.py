@@ -52,3 +52,34 @@ def test_white_noise_state_accepts_right_answers():
 def test_white_noise_state_rejects_typical_mistakes(wrong, needle):
     fb = check.check_white_noise_state(wrong)
     assert not fb and needle in fb.message
+
+
+# --- issue 14: hints for the mistakes a reader tried -------------------------------------------------
+
+@pytest.mark.parametrize("wrong,needle", [
+    (lambda a1, b1, a2, b2: (a2 * a1, a1 * b1 + b2), "wrong multiplier"),
+    (lambda a1, b1, a2, b2: (a2 * b1 + b2, a2 * a1), "swapped"),
+])
+def test_scan_combine_names_the_wrong_multiplier_and_a_swapped_pair(wrong, needle):
+    assert check.check_scan_combine(lambda a1, b1, a2, b2: (a2 * a1, a2 * b1 + b2))
+    fb = check.check_scan_combine(wrong)
+    assert not fb and needle in fb.message, fb.message
+
+
+def test_scan_combine_accepts_a_float32_computation_with_a_complex128_result():
+    def mixed(a1, b1, a2, b2):
+        a1, b1, a2, b2 = (np.asarray(x).astype(np.complex64) for x in (a1, b1, a2, b2))
+        return (a2 * a1).astype(complex), (a2 * b1 + b2).astype(complex)
+
+    fb = check.check_scan_combine(mixed)
+    assert fb and "float32" in fb.message, str(fb)
+
+
+@pytest.mark.parametrize("wrong,needle", [
+    (lambda lam: 1 / (1 - np.abs(lam)) ** 2, "is not 1 - |lam|^2"),
+    (lambda lam: 1 / np.sqrt(1 - np.abs(lam) ** 2), "root mean square"),
+])
+def test_white_noise_state_names_a_squared_difference_and_the_rms(wrong, needle):
+    assert check.check_white_noise_state(lambda lam: 1 / (1 - np.abs(lam) ** 2))
+    fb = check.check_white_noise_state(wrong)
+    assert not fb and needle in fb.message, fb.message

@@ -33,7 +33,12 @@ import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 
+from rnnlib.book.figures import STYLE
+
 _COUNTER = itertools.count()
+# The resolution the book's static figures are shown at (rnnlib.book.figures.STYLE["savefig.dpi"]); frames are
+# drawn at twice it and shown at its size.
+DISPLAY_DPI = STYLE["savefig.dpi"]
 
 # The most frames one explorer may draw. Every grid point is a frame drawn while the book builds (tens of ms
 # each) and carried by the static page (about 4 kB each): 400 frames is some 20 s and under 2 MB, while two
@@ -75,7 +80,7 @@ class Explorer:
     """A parameter grid, a drawing function, and the two ways to show it. Build with :func:`explore`."""
 
     def __init__(self, fn: Callable, controls: dict, *, name: str | None = None, title: str | None = None,
-                 dpi: int = 72, alt: str | None = None, colors: int = 96):
+                 dpi: int = 2 * DISPLAY_DPI, alt: str | None = None, colors: int = 32):
         if not callable(fn):
             raise ValueError(f"fn must be callable and return a matplotlib Figure, got {fn!r}")
         if not isinstance(controls, dict) or not controls:
@@ -177,6 +182,15 @@ class Explorer:
     def n_frames(self) -> int:
         return int(np.prod([len(v) for v in self.controls.values()]))
 
+    def _display_size(self, uri: str) -> str:
+        """The <img> width and height that show a frame at the size of the book's static figures (``DISPLAY_DPI``):
+        a frame drawn at 2x (dpi 200) is shown at half its pixel size, so its text is as large as in the other
+        figures and twice as sharp (crisp on high-density screens)."""
+        png = base64.b64decode(uri.split(",", 1)[1][:64])
+        w, h = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")   # the PNG header's IHDR chunk
+        scale = DISPLAY_DPI / self.dpi
+        return f'width="{round(w * scale)}" height="{round(h * scale)}" '
+
     def html(self) -> str:
         """Self-contained HTML: controls, an image, the frames as JSON, and a few lines of JavaScript."""
         frames = self.frames()
@@ -206,7 +220,7 @@ class Explorer:
             f'{title}<div class="rnnlib-controls" style="display:flex;flex-wrap:wrap;gap:14px;margin-bottom:6px">'
             f'{"".join(rows)}</div>'
             f'<img class="rnnlib-frame" data-key="{first}" src="{frames[first]}" alt="{html.escape(self.alt)}" '
-            f'style="max-width:100%;height:auto">'
+            f'{self._display_size(frames[first])}style="max-width:100%;height:auto">'
             f'<script type="application/json" class="rnnlib-data">{data}</script>'
             "<script>(function(){"
             f'var root=document.getElementById("{uid}");'
@@ -241,7 +255,8 @@ class Explorer:
             png = self.render(**params)
             with out:
                 out.clear_output(wait=True)
-                display(Image(png))
+                w = int.from_bytes(png[16:20], "big")                  # the PNG header's width
+                display(Image(png, width=round(w * DISPLAY_DPI / self.dpi)))   # 2x frames at the figures' size
 
         W.interactive_output(redraw, boxes)
         head = [W.HTML(f"<b>{html.escape(self.title)}</b>")] if self.title else []
@@ -289,11 +304,13 @@ class Explorer:
 
 
 def explore(fn: Callable, controls: dict, *, name: str | None = None, title: str | None = None,
-            dpi: int = 72, alt: str | None = None) -> Explorer:
+            dpi: int = 2 * DISPLAY_DPI, alt: str | None = None) -> Explorer:
     """Make an interactive experiment. Put the returned object last in a cell to show it.
 
     ``fn(**params)`` must return a matplotlib Figure; ``controls`` maps every parameter of ``fn``
-    to the list of values the reader may choose. Keep the grid small (every point becomes a
+    to the list of values the reader may choose. Frames are drawn at ``dpi`` (200: twice the book's figure
+    resolution, ``DISPLAY_DPI``) and shown at the figures' size, so their text matches the other figures' and stays
+    sharp on high-density screens. Keep the grid small (every point becomes a
     frame of the static page; more than ``MAX_FRAMES`` is refused) and ``fn`` fast (it runs on
     every move of a live control).
 

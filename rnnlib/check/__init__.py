@@ -12,7 +12,8 @@ comes back as feedback (``tests/test_check_robust.py`` feeds every checker junk)
 * ``ch2_bptt``: Chapter 2 (unrolling and BPTT): check_bptt_step, check_jacobian_product, check_central_difference
 * ``ch3_gradients``: Chapter 3 (exploding and vanishing gradients): check_step_jacobian, check_bifurcation_points, check_pascanu_eta
 * ``ch4_clipping``: Chapter 4 (gradient clipping and the regulariser): check_clip_norm, check_omega_term
-* ``ch5_gates``: Chapter 5 (LSTM, GRU and orthogonal RNNs): check_gru_step, check_forget_product
+* ``ch5_gates``: Chapter 5 (LSTM, GRU and orthogonal RNNs): check_gru_step, check_forget_product (the exercise's
+  ``forget_path``)
 * ``ch6_ssm``: Chapter 6 (state-space models and the LRU): check_scan_combine, check_white_noise_state
 * ``ch7_ncp``: Chapter 7 (neural circuit policies): check_fused_step, check_count_synapses
 

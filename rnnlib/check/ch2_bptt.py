@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from rnnlib.device import numpy_rng
-from rnnlib.check.feedback import Feedback, compare_functions, _cases
+from rnnlib.check.feedback import Feedback, compare_functions, sigmoid_for_tanh, _cases, _sigmoid
 
 
 def _bptt_step_ref(delta_next, g_out, a, W_hh):
@@ -22,7 +22,8 @@ def _bptt_case(rng):
 
 def check_bptt_step(fn) -> Feedback:
     """Exercise: one backward step of BPTT for a tanh RNN,
-    delta_t = (W_hy^T dy_t + W_hh^T delta_{t+1}) * (1 - tanh(a_t)^2)."""
+    delta_t = (W_hy^T e_t + W_hh^T delta_{t+1}) * (1 - tanh(a_t)^2), with g_out = W_hy^T e_t."""
+    d = lambda a: 1.0 - np.tanh(a) ** 2  # noqa: E731
     hints = [
         (lambda d, g, a, W: (g + W @ d) * (1 - np.tanh(a) ** 2),
          "W_hh should be transposed in the backward pass: the error flows back through W_hh^T."),
@@ -31,6 +32,22 @@ def check_bptt_step(fn) -> Feedback:
          "Use tanh'(a) = 1 - tanh(a)^2; 1 - a^2 is the formula in terms of h = tanh(a), not of a."),
         (lambda d, g, a, W: (W.T @ d) * (1 - np.tanh(a) ** 2),
          "The error coming from the output at this step (g_out) is missing."),
+        (lambda dn, g, a, W: g * d(a) + W.T @ dn,
+         "tanh'(a_t) multiplies only the output path: both errors, g_out and W_hh^T delta_next, reach a_t through "
+         "h_t = tanh(a_t), so add them first and multiply the sum: (g_out + W_hh.T @ delta_next) * (1 - tanh(a)^2)."),
+        (lambda dn, g, a, W: g + (W.T @ dn) * d(a),
+         "tanh'(a_t) multiplies only the recurrent path: both errors, g_out and W_hh^T delta_next, reach a_t through "
+         "h_t = tanh(a_t), so add them first and multiply the sum: (g_out + W_hh.T @ delta_next) * (1 - tanh(a)^2)."),
+        (lambda dn, g, a, W: g + W.T @ (dn * d(a)),
+         "tanh' is applied to delta_next before W_hh^T, at the wrong step: delta_{t+1} already carries tanh'(a_{t+1}). "
+         "Here the sum g_out + W_hh^T delta_next is multiplied by this step's tanh'(a_t)."),
+        (lambda dn, g, a, W: g * d(a),
+         "The recurrent term W_hh^T delta_next is missing: the error from all later steps reaches h_t "
+         "through h_{t+1}."),
+        (lambda dn, g, a, W: (g + W.T @ dn) * np.tanh(a),
+         "You multiplied by tanh(a_t), not by its derivative 1 - tanh(a_t)^2."),
+        (lambda dn, g, a, W: (g + W.T @ dn) * _sigmoid(a) * (1 - _sigmoid(a)),
+         sigmoid_for_tanh("the tanh network's backward step", derivative=True)),
     ]
     return compare_functions(fn, _bptt_step_ref, _cases(_bptt_case), name="bptt_step", hints=hints)
 
@@ -72,6 +89,16 @@ def check_jacobian_product(fn) -> Feedback:
          "The derivative of tanh is missing: every factor carries diag(1 - tanh(a_i)^2)."),
         (lambda W, a: _product([(1.0 - x ** 2)[:, None] * W for x in a]),
          "Use tanh'(a) = 1 - tanh(a)^2; 1 - a^2 is the formula in terms of h = tanh(a), not of a."),
+        (lambda W, a: _product([d(x)[:, None] * W for x in a[1:]]),
+         "One factor is missing (an off-by-one in the loop): there is one factor per row of a, n = t - k in all, "
+         "from diag(tanh'(a_{k+1})) W_hh to diag(tanh'(a_t)) W_hh. Loop over every row of a."),
+        (lambda W, a: _product([d(x)[:, None] * W for x in a[:-1]]),
+         "One factor is missing (an off-by-one in the loop): there is one factor per row of a, n = t - k in all, "
+         "from diag(tanh'(a_{k+1})) W_hh to diag(tanh'(a_t)) W_hh. Loop over every row of a."),
+        (lambda W, a: _product([np.tanh(x)[:, None] * W for x in a]),
+         "You multiplied by tanh(a_i), not by its derivative 1 - tanh(a_i)^2."),
+        (lambda W, a: _product([(_sigmoid(x) * (1 - _sigmoid(x)))[:, None] * W for x in a]),
+         sigmoid_for_tanh("each factor of the tanh network", derivative=True)),
     ]
     return compare_functions(fn, _jacobian_product_ref, _cases(_jacobian_case), name="jacobian_product",
                              rtol=1e-9, atol=1e-12, hints=hints)
@@ -155,10 +182,49 @@ def _central(f, x, eps, denom=2.0):
     return g
 
 
+def _no_restore(f, x, eps):
+    """Perturbs x in place and never restores it: each entry is left at x_i - eps for the entries after it."""
+    x = np.array(x, dtype=float)
+    g = np.zeros_like(x)
+    for idx in np.ndindex(*x.shape):
+        x[idx] += eps
+        f_plus = f(x)
+        x[idx] -= 2 * eps
+        g[idx] = (f_plus - f(x)) / (2 * eps)
+    return g
+
+
+def _no_restore_plus(f, x, eps):
+    """Perturbs x in place, evaluates f(x - eps) first, and leaves each entry at x_i + eps."""
+    x = np.array(x, dtype=float)
+    g = np.zeros_like(x)
+    for idx in np.ndindex(*x.shape):
+        x[idx] -= eps
+        f_minus = f(x)
+        x[idx] += 2 * eps
+        g[idx] = (f(x) - f_minus) / (2 * eps)
+    return g
+
+
+def _undone_before_minus(f, x, eps):
+    """x[i] += eps, then x[i] -= eps (back to x, not to x - eps): half of a forward difference."""
+    return _one_sided(f, x, eps) / 2
+
+
+def _all_at_once(f, x, eps):
+    """Every entry perturbed together: the derivative along (1, ..., 1) in every entry."""
+    x = np.array(x, dtype=float)
+    return np.full_like(x, (f(x + eps) - f(x - eps)) / (2 * eps))
+
+
 def check_central_difference(fn) -> Feedback:
     """Exercise: a finite-difference gradient check. ``fn(f, x, eps)`` returns the array of
     (f(x + eps e_i) - f(x - eps e_i)) / (2 eps), one entry per entry of ``x``; it must agree with the
-    exact gradient to about eps^2 (checked with eps = 1e-4 on a smooth function and on an RNN loss)."""
+    exact gradient to about eps^2 (checked with eps = 1e-4 on a smooth function and on an RNN loss).
+    Its accuracy is the point, so a float64 result with float32 rounding is not accepted."""
+    restore = ("You perturb x in place and never restore it: after entry i, x[i] stays at x[i] {} eps, so every "
+               "later entry is differentiated at a shifted point. Save old = x[i] and set x[i] = old after the two "
+               "evaluations (or perturb a copy: xp = x.copy()).")
     hints = [
         (lambda f, x, e: _one_sided(f, x, e),
          "This is a one-sided (forward) difference (f(x + eps) - f(x)) / eps: its error is of order eps, "
@@ -167,6 +233,19 @@ def check_central_difference(fn) -> Feedback:
          "This is a one-sided (backward) difference: evaluate f at both x + eps and x - eps."),
         (lambda f, x, e: _central(f, x, e, 1.0),
          "The result is twice the gradient: the two evaluation points are 2 eps apart, so divide by 2 * eps."),
+        (_no_restore, restore.format("-")),
+        (_no_restore_plus, restore.format("+")),
+        (_undone_before_minus,
+         "Your 'minus' point is x itself: after x[i] += eps, the step x[i] -= eps brings x back to x, not to "
+         "x - eps, so you computed (f(x + eps) - f(x)) / (2 eps), half a forward difference. Set x[i] = old - eps "
+         "(or subtract 2 * eps), and restore x[i] = old afterwards."),
+        (lambda f, x, e: np.zeros_like(np.asarray(x, dtype=float)),
+         "Every entry is 0: f(x + eps e_i) and f(x - eps e_i) were evaluated at the same point. Is x_plus = x "
+         "(no copy) the same array as x_minus? Use x.copy(), or perturb and restore x[i] between the evaluations. "
+         "(If this is a placeholder, fill in the loop.)"),
+        (_all_at_once,
+         "You perturbed every entry at once (x + eps adds eps to all of them): that gives the derivative along "
+         "(1, ..., 1), the sum of the gradient's entries, in every entry. Perturb one entry at a time, eps e_i."),
     ]
     return compare_functions(fn, _central_difference_ref, _cases(_fd_case, n=4, seed=2), name="central_difference",
-                             rtol=1e-6, atol=1e-7, hints=hints)
+                             rtol=1e-6, atol=1e-7, hints=hints, float32_ok=False)

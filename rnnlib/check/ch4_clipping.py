@@ -22,7 +22,10 @@ def _clip_norm_case(rng):
 def check_clip_norm(fn) -> Feedback:
     """Exercise: norm clipping (Pascanu et al.'s Algorithm 1). ``fn(g, threshold)`` takes a gradient vector
     g (n,) and returns it rescaled to norm ``threshold`` if ||g|| >= threshold, unchanged otherwise."""
-    hints = [
+    hints = [   # the first one before value clipping: on a long gradient with small entries both leave g unchanged
+        (lambda g, c: g * c / np.linalg.norm(g) if np.max(np.abs(g)) >= c else g,
+         "The test must compare the norm with the threshold, np.linalg.norm(g) >= threshold, not the largest entry: "
+         "a gradient can be longer than the threshold with every entry below it."),
         (lambda g, c: np.clip(g, -c, c),
          "That is value clipping (each entry clamped), which turns the direction. Norm clipping rescales the whole "
          "vector: g * threshold / ||g||."),
@@ -34,6 +37,11 @@ def check_clip_norm(fn) -> Feedback:
          "The factor is upside down: use threshold / ||g||, which is below 1 when clipping."),
         (lambda g, c: g * c / np.sum(np.abs(g)) if np.linalg.norm(g) >= c else g,
          "Use the Euclidean norm np.linalg.norm(g), not the sum of absolute values."),
+        (lambda g, c: g * c / np.sum(g ** 2) if np.linalg.norm(g) >= c else g,
+         "You divided by the squared norm np.sum(g ** 2): the norm is its square root, np.linalg.norm(g). "
+         "Check: the clipped gradient's norm should equal threshold."),
+        (lambda g, c: g * c / np.max(np.abs(g)) if np.linalg.norm(g) >= c else g,
+         "Use the Euclidean norm np.linalg.norm(g), not the largest absolute entry (the max-norm)."),
     ]
     cases = _cases(_clip_norm_case, n=10, seed=41) + [(np.array([3.0, 4.0]), 5.0)]
     return compare_functions(fn, _clip_norm_ref, cases, name="clip_norm", rtol=1e-10, atol=1e-12, hints=hints)
@@ -67,6 +75,12 @@ def check_omega_term(fn) -> Feedback:
          "Divide by ||d||^2: the ratio measures how much the Jacobian changes the error's norm, whatever its size."),
         (lambda d, J: (sq(d @ J) / sq(d) - 1.0) ** 2 / len(d),
          "No average over units here: Omega_k is one number per time step (the average is over steps)."),
+        (lambda d, J: (sq(d) / sq(d @ J) - 1.0) ** 2,
+         "The ratio is upside down: ||d J||^2 / ||d||^2 compares the error after the step (d J) with the error "
+         "before it (d)."),
+        (lambda d, J: (sq(d @ J) - sq(d)) ** 2,
+         "Compare with a ratio, not a difference: (||d J||^2 / ||d||^2 - 1)^2 does not depend on the size of d, "
+         "(||d J||^2 - ||d||^2)^2 grows with ||d||^4."),
     ]
     return compare_functions(fn, _omega_term_ref, _cases(_omega_term_case, n=8, seed=42), name="omega_term",
                              rtol=1e-9, atol=1e-12, hints=hints)

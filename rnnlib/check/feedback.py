@@ -9,7 +9,9 @@ and recognise typical mistakes (a missing transpose, a forgotten derivative) to 
 A checker never raises, whatever the answer: every step that touches the reader's code or its
 result (calling it, reading the result as numbers, checking the shape, comparing) turns a failure
 into feedback. Results may be NumPy arrays, Python numbers, lists or tuples of them, or torch
-tensors (on any device, requiring grad or not). A float32 result is judged at float32 precision.
+tensors (on any device, requiring grad or not). A float32 result is judged at float32 precision, and so
+is a float64 one that carries float32 rounding (part of it was computed in float32), unless the checker
+asks for float64 accuracy (``float32_ok=False``: the central difference, whose accuracy is the point).
 Each checker is tested both ways in ``tests/test_check*.py``: it accepts the reference answer
 and rejects typical wrong ones; ``tests/test_check_robust.py`` feeds every checker junk.
 """
@@ -28,6 +30,24 @@ from rnnlib.device import numpy_rng
 # 1.2e-7, and the exercises' functions amplify that by up to ~25x (1 / (1 - |lam|^2) near |lam| = 1).
 FLOAT32_RTOL = 2e-5
 _LOW_PRECISION = (np.float16, np.float32, np.complex64)
+_AT_FLOAT32 = "float64 at float32 precision"   # _compare_case's verdict on a float64 result with float32 rounding
+
+
+def _sigmoid(x):
+    """The logistic sigmoid, for the hints that recognise a sigmoid where a tanh belongs."""
+    return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(x)))
+
+
+def sigmoid_for_tanh(where: str, derivative: bool = False) -> str:
+    """The hint for a sigmoid used where ``where`` has tanh (``derivative``: sigma' in place of tanh')."""
+    if derivative:
+        return (f"You used the sigmoid's derivative sigma(a) (1 - sigma(a)) where {where} has "
+                f"tanh'(a) = 1 - tanh(a)^2. "
+                f"Look for 1 / (1 + np.exp(-a)) (or torch.sigmoid) in your derivative and use np.tanh: this network's "
+                f"non-linearity is tanh, whose slope is at most 1 (the sigmoid's is at most 1/4).")
+    return (f"You used the sigmoid where {where} has tanh. Look for 1 / (1 + np.exp(-x)) (or torch.sigmoid) and use "
+            f"np.tanh: the sigmoid's values lie in (0, 1), tanh's in (-1, 1), so a result that is never negative "
+            f"is the telltale sign.")
 
 
 @dataclass
@@ -200,11 +220,13 @@ def _arity_problem(user_fn: Callable, args: tuple, reference_fn: Callable, name:
 
 def compare_functions(user_fn: Callable | None, reference_fn: Callable, cases: Sequence[tuple], *,
                       name: str, rtol: float = 1e-6, atol: float = 1e-8,
-                      hints: Sequence[tuple[Callable, str]] = ()) -> Feedback:
+                      hints: Sequence[tuple[Callable, str]] = (), float32_ok: bool = True) -> Feedback:
     """Run ``user_fn`` and ``reference_fn`` on every argument tuple in ``cases`` and compare.
 
     ``hints`` is a list of ``(wrong_fn, message)``: when the reader's output matches ``wrong_fn``
     on a case, the message names that typical mistake (hints are tried before any generic message).
+    A float32 result is judged at float32 precision; so is a float64 result that agrees only to float32
+    precision (computed partly in float32, then converted), unless ``float32_ok`` is False.
     Never raises: whatever ``user_fn`` is, does or returns, the answer is a ``Feedback``.
     """
     if user_fn is None:
@@ -215,7 +237,7 @@ def compare_functions(user_fn: Callable | None, reference_fn: Callable, cases: S
         problem = _arity_problem(user_fn, cases[0], reference_fn, name)
         if problem is not None:
             return problem
-    low_precision_seen = False
+    low_precision_seen = rounded_seen = False
     for i, args in enumerate(cases):
         where = f"test case {i + 1} with argument shapes {[_fmt_shape(a) for a in args]}"
         copies = [np.array(a, copy=True) if isinstance(a, np.ndarray) else a for a in args]
@@ -242,19 +264,29 @@ def compare_functions(user_fn: Callable | None, reference_fn: Callable, cases: S
         if got_a.shape != want.shape:
             return Feedback(False, f"`{name}` returned {_describe(got)}; expected {_expected(want_raw, want)}.",
                             [where])
-        fb = _compare_case(got_a, want, args, i, where, name=name, rtol=rtol, atol=atol, hints=hints)
-        if fb is not None:
+        fb = _compare_case(got_a, want, args, i, where, name=name, rtol=rtol, atol=atol, hints=hints,
+                           float32_ok=float32_ok)
+        if fb is _AT_FLOAT32:
+            rounded_seen = True
+        elif fb is not None:
             return fb
         low_precision_seen |= got_a.dtype.type in _LOW_PRECISION
     if low_precision_seen:
         return Feedback(True, f"`{name}` agrees with the reference on all {len(cases)} test cases, to float32 "
                               f"precision (your result is float32; the reference is float64).")
+    if rounded_seen:
+        return Feedback(True, f"`{name}` agrees with the reference on all {len(cases)} test cases, to float32 "
+                              f"precision: your result is float64 but carries float32 rounding, so part of it was "
+                              f"computed in float32 (torch's default dtype, or a float32 array). That is fine here; "
+                              f"compute in float64 where you need more digits.")
     return Feedback(True, f"`{name}` agrees with the reference on all {len(cases)} test cases.")
 
 
 def _compare_case(got: np.ndarray, want: np.ndarray, args: tuple, i: int, where: str, *, name: str,
-                  rtol: float, atol: float, hints: Sequence[tuple[Callable, str]]) -> Feedback | None:
-    """The verdict on one case whose result has the right shape: None when it agrees, else the feedback."""
+                  rtol: float, atol: float, hints: Sequence[tuple[Callable, str]],
+                  float32_ok: bool = True) -> Feedback | str | None:
+    """The verdict on one case whose result has the right shape: None when it agrees, ``_AT_FLOAT32`` when a
+    float64 result agrees to float32 precision only and ``float32_ok`` accepts that, else the feedback."""
     if got.dtype.kind in "biu":
         got = got.astype(float)
     with np.errstate(all="ignore"):
@@ -269,30 +301,45 @@ def _compare_case(got: np.ndarray, want: np.ndarray, args: tuple, i: int, where:
     with np.errstate(all="ignore"):
         if np.allclose(got, want, rtol=rtol, atol=atol):
             return None
-        for wrong_fn, message in hints:             # recognised mistakes first
-            try:
-                wrong = _to_numpy(wrong_fn(*args))
-                if wrong.shape == got.shape and np.allclose(got, wrong, rtol=rtol, atol=atol):
-                    return Feedback(False, message, [f"test case {i + 1}"])
-            except Exception:  # noqa: BLE001  a hint that does not apply to this case
-                continue
+        hinted = _match_hint(got, args, i, hints, rtol=rtol, atol=atol)   # recognised mistakes first
+        if hinted is not None:
+            return hinted
         if np.iscomplexobj(got) and not np.iscomplexobj(want) and np.max(np.abs(got.imag)) > atol + rtol * scale:
             return Feedback(False, f"`{name}` returned complex numbers on test case {i + 1}; expected real ones.",
                             [f"the largest imaginary part is {np.max(np.abs(got.imag)):.3g}", where])
         err = float(np.max(np.abs(got - want)))
-        if not low and np.allclose(got, want, rtol=FLOAT32_RTOL, atol=FLOAT32_RTOL * scale):
+        f32_tol = dict(rtol=max(rtol, FLOAT32_RTOL), atol=max(atol, FLOAT32_RTOL * scale))
+        if not low and np.allclose(got, want, **f32_tol):
             # a float64 result off by about float32 rounding: most likely computed in float32 and converted back
+            if float32_ok:
+                return _AT_FLOAT32
             return Feedback(False, f"`{name}` is right to float32 precision only: the largest absolute error is "
                                    f"{err:.3g} on test case {i + 1}, the check needs float64 accuracy. If you computed "
-                                   f"in float32 (torch's default dtype), compute in float64, or return the float32 "
-                                   f"result unconverted (float32 results are judged at float32 precision); if not, "
-                                   f"look for a small slip.", [where])
+                                   f"in float32 (torch's default dtype), compute in float64; if not, look for a "
+                                   f"small slip.", [where])
+        if not low and float32_ok:                  # a known mistake computed partly in float32
+            hinted = _match_hint(got, args, i, hints, **f32_tol)
+            if hinted is not None:
+                return hinted
         bad = ~np.isclose(got, want, rtol=rtol, atol=atol)
     details = [where]
     if low:
         details.append("your result is float32; even allowing for float32 rounding it is off")
     return Feedback(False, f"`{name}` gives wrong values on test case {i + 1}: {_mismatch(want, got, bad)}. "
                            f"The largest absolute error is {err:.3g}.", details)
+
+
+def _match_hint(got: np.ndarray, args: tuple, i: int, hints: Sequence[tuple[Callable, str]], *,
+                rtol: float, atol: float) -> Feedback | None:
+    """The feedback of the first hint whose wrong answer ``got`` reproduces on this case; None if none does."""
+    for wrong_fn, message in hints:
+        try:
+            wrong = _to_numpy(wrong_fn(*args))
+            if wrong.shape == got.shape and np.allclose(got, wrong, rtol=rtol, atol=atol):
+                return Feedback(False, message, [f"test case {i + 1}"])
+        except Exception:  # noqa: BLE001  a hint that does not apply to this case
+            continue
+    return None
 
 
 def _cases(make: Callable[[np.random.Generator], tuple], n: int = 5, seed: int = 0) -> list:
