@@ -513,3 +513,16 @@ def test_regimes_bad_input(fn, kw, name):
 def test_regimes_reject_a_bias_of_the_wrong_length():
     with pytest.raises(ValueError):                              # numpy's broadcast error: it does not name b
         R.regimes(np.eye(3), [1.0], np.ones(4))
+
+
+def test_memory_curves_linear_twin_holds_about_as_many_inputs_as_units_and_the_tanh_network_fewer():
+    """Chapter 1's memory cliff: without the tanh a random network's memory capacity approaches its number of units
+    (a linear reservoir, Jaeger 2002); with the tanh it is several times smaller."""
+    from rnnlib.theory.recurrence import memory_curves
+
+    m = memory_curves(0.5, 8)
+    assert m["linear"].sum() > 0.7 * 8 and m["tanh"].sum() < m["linear"].sum()
+    assert all(0 <= x <= 1 + 1e-9 for x in m["tanh"])
+    assert memory_curves(1.5, 8)["linear"] is None                 # rho > 1: the linear twin grows without bound
+    with pytest.raises(ValueError, match="rho"):
+        memory_curves(-1.0, 8)

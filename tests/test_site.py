@@ -3,7 +3,9 @@
 Run after the site is built into ``_build/html`` (``make test`` builds it first). For every page in
 the table of contents: it loads without console errors or blocked requests to the outside,
 math is typeset (no raw ``$$`` or ``\\(`` left), every image has loaded, every interactive scrubber
-changes its frame when a control moves, and exercise solutions stay hidden until clicked.
+changes its frame when a control moves, and exercise solutions stay hidden until clicked. At a desktop width
+(1280 px) every display equation fits its column; on a phone (390 px) an equation or a table may scroll
+sideways but is never cut.
 """
 from __future__ import annotations
 
@@ -61,8 +63,8 @@ def browser():
         b.close()
 
 
-def open_page(browser, server, path):
-    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+def open_page(browser, server, path, width: int = 1280):
+    ctx = browser.new_context(viewport={"width": width, "height": 900})
     page = ctx.new_page()
     errors, blocked = [], []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
@@ -144,3 +146,62 @@ def test_page(browser, server, path):
         assert not errors, f"{path}: console errors: {errors[:5]}"
     finally:
         ctx.close()
+
+
+# Every display equation and table on a page, with the width its content needs, the width it has, and whether the
+# nearest ancestor that limits it scrolls (overflow-x auto/scroll) or clips (hidden/clip, or the page edge).
+_MEASURE = """() => {
+  const out = [];
+  const items = [...document.querySelectorAll('main mjx-container[display="true"]')]
+      .map(e => ['equation', e, e.querySelector('mjx-math') || e])
+      .concat([...document.querySelectorAll('main table')].map(t => ['table', t, t]));
+  items.forEach(([kind, el, content], i) => {
+    if (el.getClientRects().length === 0) return;                  // not shown (a collapsed solution)
+    const need = Math.max(content.scrollWidth, content.getBoundingClientRect().width);
+    let limit = null, scrolls = false;
+    for (let a = (kind === 'equation' ? el : el.parentElement); a && a !== document.body; a = a.parentElement) {
+      const s = getComputedStyle(a).overflowX;
+      if (s === 'auto' || s === 'scroll') { limit = a; scrolls = true; break; }
+      if (s === 'hidden' || s === 'clip') { limit = a; break; }
+    }
+    const r = el.getBoundingClientRect();
+    const room = limit ? limit.clientWidth : document.documentElement.clientWidth - Math.max(r.left, 0);
+    let tex = '';
+    try { tex = MathJax.startup.document.getMathItemsWithin(el)[0].math; } catch (e) { tex = el.textContent; }
+    out.push({kind, i, need: Math.round(need), room: Math.round(room), scrolls, text: tex.slice(0, 90)});
+  });
+  return out;
+}"""
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+@pytest.mark.parametrize("path", toc_pages())
+def test_no_equation_or_table_is_cut(browser, server, path, width):
+    ctx, page, errors, blocked = open_page(browser, server, path, width=width)
+    try:
+        if page.locator(".math").count():
+            page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=20000)
+            page.evaluate("() => MathJax.startup.promise")
+        items = page.evaluate(_MEASURE)
+        # cut: wider than its room, and nothing to scroll it with
+        cut = [x for x in items if x["need"] > x["room"] + 1 and not x["scrolls"]]
+        assert not cut, f"{path} at {width} px: cut off: {cut[:4]}"
+        if width >= 1280:  # a desktop reader never has to scroll an equation sideways
+            wide = [x for x in items if x["kind"] == "equation" and x["need"] > x["room"] + 1]
+            assert not wide, f"{path} at {width} px: equations wider than the column: {wide[:6]}"
+    finally:
+        ctx.close()
+
+
+@pytest.mark.parametrize("path", toc_pages())
+def test_page_within_the_size_budget(path):
+    """Every page with the images it loads stays under the book's budget (benchmarks/report.py measures the same)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("report", ROOT / "benchmarks" / "report.py")
+    report = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(report)
+    if not (SITE / path).exists():
+        pytest.fail("the site is not built: run `make book` first")
+    size_mb = report.page_bytes(path[:-len(".html")]) / 2**20
+    assert size_mb <= report.BUDGET["page_mb"], f"{path}: {size_mb:.2f} MB, over the {report.BUDGET['page_mb']} MB budget"

@@ -82,7 +82,7 @@ def unrolled_graph(ax, T: int = 4, *, folded: bool = True, labels=("u", "h", "y"
     Every horizontal arrow of the unrolled chain is the same matrix W_hh (drawn in one colour), every
     input arrow W_xh and every output arrow W_hy. ``losses`` adds the per-step losses E_t above the
     outputs. ``highlight_path`` draws BPTT's backward path from the last loss (or output) back to h_0 in red:
-    the chain of Jacobians dh_t/dh_{t-1}. With ``truncate=k`` that path stops after k recurrent steps,
+    the chain of Jacobians dh_t/dh_{t-1}. With ``truncate=K`` that path stops after K recurrent steps,
     marked by a cut, and the steps it no longer reaches are drawn grey and dashed. Returns ``ax``.
     """
     from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
@@ -165,11 +165,101 @@ def unrolled_graph(ax, T: int = 4, *, folded: bool = True, labels=("u", "h", "y"
         if truncate is not None and int(truncate) < T:
             xc = (xs[reach] + xs[reach - 1]) / 2
             ax.plot([xc, xc], [-0.55, -0.02], color=red, lw=2.0, zorder=4)
-            ax.text(xc, -0.62, f"cut, $k={int(truncate)}$", ha="center", va="top", fontsize=8, color=red)
+            ax.text(xc, -0.62, f"cut, $K={int(truncate)}$", ha="center", va="top", fontsize=8, color=red)
         t_lab = T if T > 1 else 1
         ax.text((xs[t_lab] + xs[t_lab - 1]) / 2, -0.22,
                 rf"$\partial {h}_{{{t_lab}}}/\partial {h}_{{{t_lab - 1}}}$", color=red, fontsize=7.5,
                 ha="center", va="top")
     ax.set_xlim(-0.7 if folded else x0 - 0.7, xs[-1] + 0.9)
     ax.set_ylim(ys["u"] - 0.6, (ys["E"] if losses else ys["y"]) + 0.6)
+    return ax
+
+
+def stacked_unrolled_graph(ax, T: int = 3, layers: int = 2, *, highlight_path: bool = True):
+    """Draw a network of ``layers`` stacked recurrent layers unrolled over ``T`` steps (chapter 2).
+
+    Layer l has its own recurrent matrix W_hh^[l] (the horizontal arrows of row l, one colour per layer) and
+    its own input matrix W_xh^[l] (the vertical arrows into row l; W_xh^[1] reads the input u_t), and the top
+    layer feeds the output y_t and the loss E_t. With ``highlight_path`` two of the backward paths from
+    the last loss E_T to the first input u_1 are drawn in red: up through the layers first, then along
+    time in the top layer, and along time in the bottom layer first, then up. Every such path crosses
+    T - 1 recurrent steps and ``layers`` - 1 steps of depth. Returns ``ax``.
+    """
+    from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
+
+    T, layers = int(T), int(layers)
+    if not 1 <= T <= 8:
+        raise ValueError(f"T must be an integer in [1, 8], got {T!r}")
+    if not 1 <= layers <= 4:
+        raise ValueError(f"layers must be an integer in [1, 4], got {layers!r}")
+    red, grey, black = COLORS["red"], COLORS["grey"], COLORS["black"]
+    layer_colors = [COLORS[c] for c in ("blue", "green", "purple", "sky")]
+    dx, dy, r = 1.9, 1.45, 0.36
+    ax.set_axis_off()
+    ax.set_aspect("equal")
+    rows = ["u"] + [f"h{l}" for l in range(1, layers + 1)] + ["y", "E"]
+    ypos = {name: i * dy for i, name in enumerate(rows)}
+    xs = [dx * t for t in range(T + 1)]                                  # xs[0]: the initial states
+    patches = {}
+
+    def node(t, row, text, kind):
+        x, y = xs[t], ypos[row]
+        if kind == "state":
+            l = int(row[1:])
+            p = Circle((x, y), r, fc="#eef4fa", ec=layer_colors[(l - 1) % 4], lw=1.3)
+        elif kind == "init":
+            p = Circle((x, y), r, fc="white", ec=grey, lw=1.0, ls="--")
+        else:
+            p = FancyBboxPatch((x - r * 0.85, y - r * 0.7), 1.7 * r, 1.4 * r,
+                               boxstyle="round,pad=0.02,rounding_size=0.12",
+                               fc="#fff4d6" if row == "E" else "white", ec=black, lw=1.0)
+        ax.add_patch(p)
+        ax.text(x, y, text, ha="center", va="center", fontsize=9.5, zorder=5)
+        patches[(t, row)] = p
+        return p
+
+    def arrow(a, b, *, color=black, lw=1.1, ls="-", off=(0.0, 0.0), z=2):
+        (ta, ra), (tb, rb) = a, b
+        pa = (xs[ta] + off[0], ypos[ra] + off[1])
+        pb = (xs[tb] + off[0], ypos[rb] + off[1])
+        ax.add_patch(FancyArrowPatch(pa, pb, patchA=patches[a], patchB=patches[b], arrowstyle="-|>",
+                                     mutation_scale=9, color=color, lw=lw, ls=ls, shrinkA=1, shrinkB=1, zorder=z))
+
+    for l in range(1, layers + 1):
+        node(0, f"h{l}", f"$h^{{[{l}]}}_0$", "init")
+    for t in range(1, T + 1):
+        node(t, "u", f"$u_{{{t}}}$", "plain")
+        for l in range(1, layers + 1):
+            node(t, f"h{l}", f"$h^{{[{l}]}}_{{{t}}}$", "state")
+        node(t, "y", f"$y_{{{t}}}$", "plain")
+        node(t, "E", f"$E_{{{t}}}$", "plain")
+        below = ["u"] + [f"h{l}" for l in range(1, layers + 1)]
+        for l in range(1, layers + 1):
+            arrow((t, below[l - 1]), (t, f"h{l}"), color=grey)
+            arrow((t - 1, f"h{l}"), (t, f"h{l}"), color=layer_colors[(l - 1) % 4], lw=1.5)
+            if t == 1:
+                ax.text(xs[t] + 0.08, (ypos[below[l - 1]] + ypos[f"h{l}"]) / 2, f"$W^{{[{l}]}}_{{xh}}$",
+                        fontsize=7.5, color=grey, va="center")
+            ax.text((xs[t - 1] + xs[t]) / 2, ypos[f"h{l}"] + 0.1, f"$W^{{[{l}]}}_{{hh}}$", fontsize=7.5,
+                    color=layer_colors[(l - 1) % 4], ha="center", va="bottom")
+        arrow((t, f"h{layers}"), (t, "y"), color=grey)
+        arrow((t, "y"), (t, "E"), color=grey)
+    if highlight_path and T > 1:
+        top, bottom = f"h{layers}", "h1"
+        kw = dict(color=red, lw=1.6, z=3)
+        # path A: E_T down to the top layer, back in time along the top layer, then down the layers at step 1
+        arrow((T, "E"), (T, "y"), off=(0.22, 0), **kw)
+        arrow((T, "y"), (T, top), off=(0.22, 0), **kw)
+        for t in range(T, 1, -1):
+            arrow((t, top), (t - 1, top), off=(0, -0.13), **kw)
+        for l in range(layers, 0, -1):
+            arrow((1, f"h{l}"), (1, "u" if l == 1 else f"h{l - 1}"), off=(-0.22, 0), **kw)
+        # path B: down the layers at step T first, then back in time along the bottom layer (dashed)
+        kwb = dict(color=red, lw=1.3, ls=(0, (3, 2)), z=3)
+        for l in range(layers, 1, -1):
+            arrow((T, f"h{l}"), (T, f"h{l - 1}"), off=(0.22, 0), **kwb)
+        for t in range(T, 1, -1):
+            arrow((t, bottom), (t - 1, bottom), off=(0, -0.13), **kwb)
+    ax.set_xlim(-0.7, xs[-1] + 0.8)
+    ax.set_ylim(-0.6, ypos["E"] + 0.6)
     return ax

@@ -35,7 +35,7 @@ def check_elman_step(fn) -> Feedback:
 
 
 def _newton_step_ref(h, W, b):
-    # Newton on G(h) = h - tanh(W h + b):  h_new = h - (I - diag(1 - tanh(W h + b)^2) W)^{-1} G(h)
+    # Newton on R(h) = h - tanh(W h + b):  h_new = h - (I - diag(1 - tanh(W h + b)^2) W)^{-1} R(h)
     phi = np.tanh(W @ h + b)
     return h - np.linalg.solve(np.eye(len(h)) - (1.0 - phi ** 2)[:, None] * W, h - phi)
 
@@ -58,12 +58,12 @@ def check_newton_step(fn) -> Feedback:
     eye = lambda h: np.eye(len(h))  # noqa: E731
     phi_jacobian = (
         "You used the Jacobian of Phi(h) = tanh(W h + b), J = diag(1 - tanh(W h + b)^2) W, where Newton needs "
-        "the Jacobian of G(h) = h - Phi(h), the function whose zero it seeks: dG/dh = I - J. The identity comes "
-        "from the h in G; look at the matrix you pass to np.linalg.solve.")
+        "the Jacobian of R(h) = h - Phi(h), the function whose zero it seeks: dR/dh = I - J. The identity comes "
+        "from the h in R; look at the matrix you pass to np.linalg.solve.")
     hints = [
         (lambda h, W, b: np.tanh(W @ h + b),
          "That is one step of plain iteration, h <- tanh(W h + b). Newton solves the linearised equation: "
-         "h_new = h - (dG/dh)^{-1} G(h) with G(h) = h - tanh(W h + b)."),
+         "h_new = h - (dR/dh)^{-1} R(h) with R(h) = h - tanh(W h + b)."),
         (_newton_with(lambda h, W, phi: (1 - phi ** 2)[:, None] * W), phi_jacobian),          # J^{-1} (h - Phi)
         (_newton_with(lambda h, W, phi: -(1 - phi ** 2)[:, None] * W), phi_jacobian),         # J^{-1} (Phi - h)
         (_newton_with(lambda h, W, phi: eye(h) - (1 - h ** 2)[:, None] * W),
@@ -73,16 +73,16 @@ def check_newton_step(fn) -> Feedback:
          "Use tanh'(a) = 1 - tanh(a)^2 at the pre-activation a = W h + b; 1 - a^2 is the formula in terms of "
          "tanh(a), not of a."),
         (_newton_with(lambda h, W, phi: eye(h) - (1 - phi ** 2)[:, None] * W, sign=+1.0),
-         "The step has the wrong sign: Newton moves to h - (dG/dh)^{-1} G(h). G and dG/dh must come from the same "
-         "G: with G(h) = h - Phi(h), dG/dh = I - J; with G(h) = Phi(h) - h, both change sign, dG/dh = J - I."),
+         "The step has the wrong sign: Newton moves to h - (dR/dh)^{-1} R(h). R and dR/dh must come from the same "
+         "R: with R(h) = h - Phi(h), dR/dh = I - J; with R(h) = Phi(h) - h, both change sign, dR/dh = J - I."),
         (_newton_with(lambda h, W, phi: eye(h) - (1 - phi ** 2)[:, None] * W.T),
          "W is transposed: with column vectors d tanh(W h + b)/dh = diag(1 - tanh(W h + b)^2) W."),
         (_newton_with(lambda h, W, phi: eye(h) - W * (1 - phi ** 2)[None, :]),
          "The diagonal factor multiplies W from the wrong side: it is diag(tanh'(a)) @ W (scale the rows of W)."),
         (_newton_with(lambda h, W, phi: eye(h) - np.diag(1 - phi ** 2)),
-         "dG/dh is missing W: the chain rule gives d tanh(W h + b)/dh = diag(1 - tanh(W h + b)^2) W."),
+         "dR/dh is missing W: the chain rule gives d tanh(W h + b)/dh = diag(1 - tanh(W h + b)^2) W."),
         (lambda h, W, b: _newton_step_ref(h, W, np.zeros_like(b)),
-         "The bias b is missing: the fixed points of h = tanh(W h + b) depend on it, in G(h) and in tanh'(W h + b)."),
+         "The bias b is missing: the fixed points of h = tanh(W h + b) depend on it, in R(h) and in tanh'(W h + b)."),
         (_newton_sigmoid, sigmoid_for_tanh("the map Phi(h) = tanh(W h + b)")),
     ]
     return compare_functions(fn, _newton_step_ref, _cases(_newton_case, n=5, seed=3), name="newton_step",

@@ -334,9 +334,6 @@ def AutoNCP(units: int, output_size: int, sparsity: float = 0.5, *, seed: int = 
     return wiring
 
 
-_TYPE_COLORS = {"sensory": "#8c8c8c", "inter": "#1f77b4", "command": "#9467bd", "motor": "#ff7f0e"}
-
-
 def node_positions(wiring: Wiring) -> dict:
     """x, y positions for :func:`draw_wiring`: one column per layer (inputs leftmost), spread vertically.
 

@@ -27,23 +27,23 @@ def plot_clipping_2d(angle: float = 20.0, norm: float = 4.0, threshold: float = 
     (v,) = clip_value([g], threshold)
     t = np.linspace(0, 2 * np.pi, 200)
     ax.plot(threshold * np.cos(t), threshold * np.sin(t), color=COLORS["blue"], lw=1, ls="--",
-            label="norm = threshold")
+            label="norm = κ")
     ax.plot([-threshold, threshold, threshold, -threshold, -threshold],
             [-threshold, -threshold, threshold, threshold, -threshold], color=COLORS["orange"], lw=1, ls=":",
-            label="|entry| = threshold")
-    for vec, col, lab, w in ((g, COLORS["black"], "gradient g", 0.012), (n, COLORS["blue"], "norm-clipped", 0.02),
+            label="|entry| = κ")
+    for vec, col, lab, w in ((g, COLORS["black"], "gradient ∇E", 0.012), (n, COLORS["blue"], "norm-clipped", 0.02),
                              (v, COLORS["orange"], f"value-clipped (turned {turning_angle(g, threshold):.0f}°)", 0.02)):
         ax.quiver(0, 0, float(vec[0]), float(vec[1]), angles="xy", scale_units="xy", scale=1, color=col,
                   width=w, label=lab)
     lim = max(norm, threshold) * 1.1
-    ax.set(xlim=(-0.3 * lim, lim), ylim=(-0.3 * lim, lim), aspect="equal", xlabel="g1", ylabel="g2",
-           title=f"|g| = {norm:g}, direction {angle:g}°")
+    ax.set(xlim=(-0.3 * lim, lim), ylim=(-0.3 * lim, lim), aspect="equal", xlabel="∂E/∂θ₁", ylabel="∂E/∂θ₂",
+           title=f"‖∇E‖ = {norm:g}, direction {angle:g}°")
     ax.legend(loc="upper left", fontsize=7)
     return fig
 
 
 def plot_ratios(stats: dict, *, ax=None):
-    """The per-step ratio r_t (mean over the batch, and its 10-90 % band) for several networks.
+    """The per-step ratio q_t (mean over the batch, and its 10-90 % band) for several networks.
 
     ``stats`` maps a label to the dict returned by :func:`state_grads`."""
     import numpy as np
@@ -62,7 +62,52 @@ def plot_ratios(stats: dict, *, ax=None):
         ax.fill_between(t, lo, hi, color=CYCLE[k], alpha=0.15, lw=0)
     ax.axhline(1.0, color="black", lw=0.8, ls=":")
     ax.xaxis.set_major_locator(__import__("matplotlib").ticker.MaxNLocator(integer=True))
-    ax.set(xlabel="time step $t$", ylabel=r"$r_t = \|d_t\,\partial h_t/\partial h_{t-1}\|^2 / \|d_t\|^2$",
+    ax.set(xlabel="time step $t$", ylabel=r"$q_t = \|(\partial h_t/\partial h_{t-1})^\top d_t\|^2 / \|d_t\|^2$",
            yscale="log")
     ax.legend(fontsize=7)
+    return fig
+
+
+# --- chapter 4 ---
+def plot_threshold_effect(norms, threshold: float, *, average: float | None = None, trace=None,
+                          norm_range: tuple = (1e-2, 1e4)):
+    """What norm clipping at ``threshold`` would do to the updates of one run (chapter 4's threshold explorer).
+
+    ``norms`` are the gradient norms before clipping of the updates of an (almost) unclipped run, any shape;
+    NaNs (updates never made) are dropped. Left: their histogram on a log scale, split into the updates that
+    pass unchanged and those that would be clipped. Right: ``trace`` (default: ``norms`` itself, if 1-D), one
+    run's norms before and after clipping against the update. Norm clipping never turns a gradient, so the
+    length is all that changes. The axes depend only on ``norms`` and ``norm_range``, not on the threshold.
+    """
+    import matplotlib.pyplot as plt
+
+    from rnnlib.book.figures import COLORS
+
+    g = np.asarray(norms, dtype=float).ravel()
+    g = g[np.isfinite(g) & (g > 0)]
+    tr = g if trace is None else np.asarray(trace, dtype=float)
+    tr = tr[np.isfinite(tr)]
+    lo, hi = norm_range
+    fig = plt.figure(figsize=(9.0, 3.4))  # a fixed layout: drawn once per frame of the explorer
+    ax, bx = fig.add_axes([0.07, 0.15, 0.4, 0.7]), fig.add_axes([0.57, 0.15, 0.4, 0.7])
+    bins = np.logspace(np.log10(lo), np.log10(hi), 49)
+    counts, _ = np.histogram(g, bins)
+    clipped = g >= threshold                                  # Algorithm 1: clip when ||grad E|| >= kappa
+    ax.hist(g[~clipped], bins, color=COLORS["blue"], label="passes unchanged")
+    ax.hist(g[clipped], bins, color=COLORS["orange"], label="clipped to length κ")
+    ax.axvline(threshold, color=COLORS["black"], ls="--", lw=1, label="κ")
+    if average is not None:
+        ax.axvline(average, color=COLORS["grey"], ls=":", lw=1.2, label="average norm")
+    ax.set(xscale="log", xlim=(lo, hi), ylim=(0, 1.1 * counts.max()), xlabel="‖∇E‖ before clipping",
+           ylabel="updates", title=f"{np.mean(clipped):.1%} of {g.size} updates clipped")
+    ax.legend(loc="upper right", fontsize=7)
+    t = np.arange(1, tr.size + 1)
+    bx.plot(t, tr, color=COLORS["grey"], lw=0.8, label="before clipping")
+    bx.plot(t, np.minimum(tr, threshold), color=COLORS["blue"], lw=1, label="after clipping")
+    bx.axhline(threshold, color=COLORS["black"], ls="--", lw=1, label="κ")
+    bx.set(yscale="log", ylim=(lo, hi), xlim=(0, tr.size + 1), xlabel="update", ylabel="‖∇E‖",
+           title="one run: gradient norm per update")
+    bx.legend(loc="upper right", fontsize=7)
+    head = f"κ = {threshold:g}" + (f" = {threshold / average:.2g} × the average norm" if average else "")
+    fig.suptitle(head, fontsize=10)
     return fig

@@ -118,7 +118,7 @@ def plot_gated_lag(data: dict, *, axes=None):
 
 
 def plot_lookback(result: dict, *, ax=None, title: str | None = None):
-    """Connectivity ``||dy_T/du_{T-k}||`` against ``k`` (steps before the end), at initialisation and trained,
+    """Connectivity ``||dy_T/du_{T-n}||`` against ``n`` (steps before the end), at initialisation and trained,
     with the steps where the answer's causes can sit shaded."""
     import matplotlib.pyplot as plt
 
@@ -126,7 +126,7 @@ def plot_lookback(result: dict, *, ax=None, title: str | None = None):
 
     if ax is None:
         _, ax = plt.subplots(figsize=(6.4, 2.8), layout="constrained")
-    init = np.asarray(result["connectivity_init"])[::-1]          # index k = steps before the end
+    init = np.asarray(result["connectivity_init"])[::-1]          # index n = steps before the end
     trained = np.asarray(result["connectivity_trained"])[::-1]
     k = np.arange(len(init))
     ax.semilogy(k, np.maximum(init, 1e-30), "--", color=COLORS["grey"], label="at initialisation")
@@ -137,8 +137,8 @@ def plot_lookback(result: dict, *, ax=None, title: str | None = None):
             ax.axvline(lo, color=COLORS["red"], lw=1, label=label)
         else:
             ax.axvspan(lo - 0.5, hi + 0.5, color=COLORS["red"], alpha=0.15, lw=0, label=label)
-    ax.set_xlabel("steps before the output, $k$")
-    ax.set_ylabel(r"$\|\partial y_T / \partial u_{T-k}\|$")
+    ax.set_xlabel("steps before the output, $n$")
+    ax.set_ylabel(r"$\|\partial y_T / \partial u_{T-n}\|$")
     ax.set_ylim(max(1e-16, min(init.min(), trained.min()) / 3), max(init.max(), trained.max()) * 3)
     ax.yaxis.set_major_locator(plt.LogLocator(numticks=6))        # few tick labels: a fast interactive frame
     ax.yaxis.set_minor_locator(plt.NullLocator())

@@ -525,3 +525,13 @@ def train_lag_seeds(lag: int, seeds, *, truncate: int | None = None, length: int
                     status[i], solved_at[i] = "solved", step
     return {"seeds": np.array(seeds), "steps": np.array(rec_steps), "error": np.array(errors).T,
             "loss": np.array(losses).T, "status": status, "diverged_at": diverged_at, "solved_at": solved_at}
+
+
+def truncation_errors(params: dict, u: np.ndarray, target: np.ndarray, *, mask=None, param: str = "W_hh",
+                      activation: str = "tanh") -> np.ndarray:
+    """Relative error (``relative_error``) of the truncated gradient of ``param`` against full BPTT, for
+    every truncation length K = 0, ..., T - 1 (an array of T numbers; K = T - 1 is full BPTT, error 0)."""
+    full = bptt(params, u, target, mask=mask, activation=activation).grads[param]
+    return np.array([relative_error(
+        bptt(params, u, target, mask=mask, activation=activation, truncate=K).grads[param], full)
+        for K in range(u.shape[0])])

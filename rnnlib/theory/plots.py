@@ -135,7 +135,7 @@ def plot_regimes(W, scales, b=None, *, steps: int = 80, n_units: int = 3, seed: 
         hs = trajectory(g * W, b, h0, steps)
         ax.plot(hs[:, :n_units], lw=1.1)
         kind = att["kind"] + (f" {att['period']}" if att["kind"] == "periodic" else "")
-        ax.set(title=f"g = {g:g}: {kind}", xlabel="step t", ylim=(-1.05, 1.05), yticks=[-1, 0, 1])
+        ax.set(title=f"ρ = {g:g}: {kind}", xlabel="step t", ylim=(-1.05, 1.05), yticks=[-1, 0, 1])
     np.atleast_1d(axes)[0].set_ylabel("h_t (3 units)")
     return fig
 
@@ -285,12 +285,11 @@ def plot_backprop_norms(spectral_radius: float = 1.1, activation: str = "tanh", 
     ax = fig.add_axes((0.1, 0.16, 0.56, 0.72))
     ax.axhline(1.0, color=COLORS["grey"], lw=0.8)
     ax.semilogy(k, np.clip(pascanu_bound(net["W"], T, activation=activation), *ylim), "--", color=COLORS["grey"],
-                label=f"Pascanu's bound eta^(T-k),\neta = gamma sigma_max = {e:.2f}")
-    ax.semilogy(k, np.clip(net["norms"], *ylim), color=COLORS["blue"], lw=2, label="measured ||dE_T/dx_k||")
+                label=f"Pascanu's bound $\\eta^{{T-k}}$,\n$\\eta = \\gamma\\,\\sigma_{{\\max}}$ = {e:.2f}")
+    ax.semilogy(k, np.clip(net["norms"], *ylim), color=COLORS["blue"], lw=2, label=r"measured $\|\partial E_T/\partial x_k\|$")
     n0 = net["norms"][0]
-    verdict = "explodes" if n0 > 1 else "vanishes"
     ax.set(xlim=(0, 100), ylim=ylim, xlabel="step k (the loss is at step T)", ylabel="gradient norm",
-           title=f"{activation}, spectral radius {spectral_radius:g}, T = {T}: {verdict}")
+           title=f"‖∂E_T/∂x_k‖ for {activation}, ρ = {spectral_radius:g}, T = {T}")
     _plain_log_ticks(ax, ylim)
     ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8, title=f"norm at k = 0: {n0:.1e}",
               title_fontsize=8)
@@ -308,8 +307,8 @@ def figure_remedies(lam: float = 0.99, rho: float = 0.0):
     in_range("rho", rho, 0.0, 1.0)
     grid = 1 - np.logspace(-4, -0.05, 300)[::-1]  # lam from 0.11 to 0.9999
     x = -np.log10(1 - grid)
-    variants = [("plain", dict(), COLORS["red"]), ("γ-normalised", dict(normalised=True), COLORS["orange"]),
-                ("γ + exp param.", dict(normalised=True, param="exp"), COLORS["blue"])]
+    variants = [("plain", dict(), COLORS["red"]), ("ζ-normalised", dict(normalised=True), COLORS["orange"]),
+                ("ζ + exp param.", dict(normalised=True, param="exp"), COLORS["blue"])]
     fig, axes = plt.subplots(1, 2, figsize=(7.6, 2.9))
     fig.subplots_adjust(left=0.08, right=0.98, bottom=0.16, top=0.9, wspace=0.25)  # fixed layout: fast frames
     for name, kw, color in variants:
@@ -323,8 +322,9 @@ def figure_remedies(lam: float = 0.99, rho: float = 0.0):
                xlabel="λ", yticks=[1e-3, 1, 1e3, 1e6, 1e9, 1e12, 1e15],
                yticklabels=["1e-3", "1", "1e3", "1e6", "1e9", "1e12", "1e15"])  # plain labels: no mathtext, fast
         ax.minorticks_off()
-    axes[0].set(title=f"state E[h²], ρ = {rho:g}")
-    axes[1].set(title=f"sensitivity at λ = {lam:g}: " + " / ".join(f"{v:.2g}" for v in here))
+    axes[0].set(title=f"state E[h²], ξ = {rho:g}")
+    axes[1].set(title=f"sensitivity; at λ = {lam:g}: " + " / ".join(f"{v:.2g}" for v in here))
+    axes[0].legend(loc="upper left")
     axes[1].legend(loc="upper left")
     return fig
 
@@ -373,3 +373,188 @@ def plot_contribution_matrix(C: np.ndarray, ax, *, title: str | None = None, flo
     if colorbar:
         ax.figure.colorbar(im, ax=ax, shrink=0.85, label=r"$\log_{10}$ (norm / max)")
     return im
+
+
+# --- chapter 3 ---
+
+def plot_single_unit(w: float = 5.0, x0: float = 0.5, T: int = 50, *, b_range=(-6.5, 0.5), ylim=(1e-1, 1e16)):
+    """One sigmoid unit x_t = w sigma(x_{t-1}) + b (chapter 3's explorer): its fixed points against b (left) and
+    |dx_T/db| from the starting state ``x0`` against b (right), on the same axes for every w and x0."""
+    from matplotlib.figure import Figure
+
+    from rnnlib.book.figures import COLORS
+
+    w, x0 = number("w", w), number("x0", x0)
+    T = positive("T", T, integer=True)
+    b = np.linspace(*b_range, 701)
+    br = fixed_point_branches(w, b)
+    fig = Figure(figsize=(9.6, 3.3))                          # no pyplot, no layout engine: cheaper frames
+    ax, bx = fig.add_axes((0.07, 0.15, 0.38, 0.72)), fig.add_axes((0.56, 0.15, 0.42, 0.72))
+    ax.plot(b, br["low"], color=COLORS["blue"], label="attractors (stable fixed points)")
+    ax.plot(b, br["high"], color=COLORS["blue"])
+    ax.plot(b, br["unstable"], "--", color=COLORS["red"], label="unstable fixed point (basin boundary)")
+    ax.axhline(x0, color=COLORS["orange"], ls=":", lw=1.5, label=f"starting state $x_0 = {x0:g}$")
+    bg = sensitivity_grid(x0, w, b_range)
+    if w > 4:
+        bc, (b1, b2) = crossing_bias(x0, w), bifurcation_points(w)
+        if b1 < bc < b2:
+            ax.plot([bc], [x0], "o", mfc="none", mec=COLORS["black"], ms=7, mew=1.5,
+                    label="$x_0$ on the basin boundary")
+        for bb in (b1, b2):
+            ax.axvline(bb, color=COLORS["grey"], lw=1, ls=":")
+            bx.axvline(bb, color=COLORS["grey"], lw=1, ls=":")
+    ax.set(xlim=b_range, ylim=(-7.5, 9.5), xlabel="bias $b$", ylabel="fixed points $x^*$",
+           title=f"fixed points of $x_t = {w:g}\\,\\sigma(x_{{t-1}}) + b$")
+    ax.legend(loc="upper left", fontsize=7)
+    sens = np.abs(sensitivities(x0, w, bg, T)["dx_db"])
+    bx.semilogy(bg, np.clip(sens, *ylim), color=COLORS["orange"], lw=1.2, label=f"from $x_0 = {x0:g}$")
+    i = int(np.argmax(sens))
+    bx.plot([bg[i]], [min(sens[i], ylim[1])], "o", color=COLORS["black"], ms=5,
+            label=f"largest: {sens[i]:.1e} at $b = {bg[i]:.3f}$")
+    bx.set(xlim=b_range, ylim=ylim, xlabel="bias $b$", ylabel=rf"$|\partial x_{{{T}}} / \partial b|$",
+           title=rf"sensitivity of $x_{{{T}}}$ to $b$ (dotted: $b_1$, $b_2$)")
+    _plain_log_ticks(bx, ylim)
+    bx.legend(loc="upper right", fontsize=7)
+    return fig
+
+
+# --- chapter 6 ---
+def figure_landscape(lam_star: float = 0.9, loss: str = "plain"):
+    """Chapter 6's landscape explorer: the 1-D teacher-student loss (white unit inputs) along the real axis and
+    along the circle |lam| = lam_star, plain or with input normalisation on both sides, with its quadratic model
+    1/2 c (lam - lam*)^2 at the optimum (c = ``curvature_1d``). Fixed axes in every frame. Returns the Figure."""
+    import matplotlib.pyplot as plt
+
+    from rnnlib._validate import one_of
+    from rnnlib.book.figures import COLORS
+    from rnnlib.theory.memory import curvature_1d, loss_1d, loss_1d_normalised
+
+    in_range("lam_star", lam_star, 0.0, 1.0, inclusive=(False, False))
+    one_of("loss", loss, ("plain", "normalised"))
+    f = loss_1d if loss == "plain" else loss_1d_normalised
+    normalised = loss == "normalised"
+    lam = np.linspace(0, 1, 2000, endpoint=False)
+    omega = np.linspace(-np.pi, np.pi, 2001)
+    c_r = curvature_1d(lam_star, normalised=normalised)
+    c_p = curvature_1d(lam_star, direction="phase", normalised=normalised)
+    fig, axes = plt.subplots(1, 2, figsize=(7.6, 2.9))
+    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.17, top=0.88, wspace=0.22)  # fixed layout
+    for ax, x, y, c, dx in ((axes[0], lam, f(lam, lam_star), c_r, lam - lam_star),
+                            (axes[1], omega, f(lam_star * np.exp(1j * omega), lam_star), c_p, omega)):
+        ax.plot(x, y, color=COLORS["blue"], label=f"E, {loss}")
+        ax.plot(x, 0.5 * c * dx**2, color=COLORS["red"], ls="--", lw=1, label=f"parabola, c = {c:.3g}")
+        ax.set(yscale="log", ylim=(1e-4, 1e4), yticks=[1e-4, 1e-2, 1, 1e2, 1e4],
+               yticklabels=["1e-4", "0.01", "1", "100", "1e4"])  # plain labels: fast frames
+        ax.minorticks_off()
+        ax.legend(loc="lower left", fontsize=7)
+    axes[0].axvline(lam_star, color=COLORS["grey"], ls=":")
+    axes[0].set(xlim=(0, 1), xlabel="student λ (real)", title=f"along the real axis, λ* = {lam_star:g}")
+    axes[1].set(xlim=(-np.pi, np.pi), xlabel="phase ω  (λ = λ* exp(iω))", title="along the circle |λ| = λ*")
+    return fig
+
+
+# --- chapter 2 ---
+
+def plot_truncation(params: dict, u: np.ndarray, target: np.ndarray, K: int, *, mask=None, cause: int | None = None,
+                    title: str | None = None, floor: float = 1e-7):
+    """Two panels for truncated BPTT with truncation length ``K`` on one batch (chapter 2's explorer).
+
+    Left: the relative error of the truncated gradient of W_hh against full BPTT for every K (log scale, errors
+    below ``floor`` drawn at it), the chosen K marked. Right: the mean |dE/du_t| of every input, full and truncated.
+    Both panels have fixed axes, so that only the data move when K or the weights change. ``cause`` (1-based step)
+    draws a dotted line at the input the task asks about. Returns the figure.
+    """
+    import matplotlib.pyplot as plt
+    from rnnlib.book.figures import COLORS, fig_axes
+    from rnnlib.theory import bptt as _bptt
+
+    T = u.shape[0]
+    K = positive("K", K, integer=True, allow_zero=True)
+    errs = np.maximum(_bptt.truncation_errors(params, u, target, mask=mask), floor)
+    full = _bptt.bptt(params, u, target, mask=mask)
+    cut = _bptt.bptt(params, u, target, mask=mask, truncate=K)
+    fig, (ax1, ax2) = fig_axes(1, 2, width=9, height=3.3)
+    Ks = np.arange(T)
+    ax1.semilogy(Ks, errs, "o-", ms=3.5, color=COLORS["blue"], label=r"error of $dE/dW_{hh}$, every $K$")
+    ax1.semilogy([min(K, T - 1)], [errs[min(K, T - 1)]], "o", ms=9, color=COLORS["red"], label=f"$K = {K}$")
+    ax1.set(xlabel="truncation length $K$", ylabel=f"relative error vs full BPTT\n(0 drawn at {floor:.0e})", ylim=(floor / 3, 30),
+            xlim=(-0.5, T - 0.5), title="truncated against full gradient")
+    ax1.yaxis.set_minor_locator(plt.NullLocator())
+    ax1.legend(loc="lower left")
+    steps = np.arange(1, T + 1)
+    g_full = np.abs(full.du[..., 0]).mean(1)
+    g_cut = np.abs(cut.du[..., 0]).mean(1)
+    ax2.semilogy(steps, g_full, "o-", ms=3.5, color=COLORS["blue"], label="full BPTT")
+    ax2.semilogy(steps, np.where(g_cut > 0, g_cut, np.nan), "s--", ms=4, color=COLORS["orange"],
+                 label=f"truncated, $K = {K}$")
+    if K < T - 1:
+        ax2.axvspan(0.5, T - K - 0.5, color=COLORS["grey"], alpha=0.15, label="truncated gradient exactly 0")
+    if cause is not None:
+        ax2.axvline(cause, color=COLORS["red"], ls=":", label="the cause")
+    ax2.set(xlabel="input step $t$", ylabel=r"mean $|dE/du_t|$", xlim=(0.5, T + 0.5), ylim=(1e-9, 1e0),
+            title="gradient of the last loss per input")
+    ax2.yaxis.set_minor_locator(plt.NullLocator())
+    ax2.legend(loc="lower right", fontsize=7)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    return fig
+
+
+# --- chapter 1 explorers ---
+
+def plot_memory(rho: float, H: int = 32, **kwargs):
+    """Chapter 1's memory explorer: m(n) of the tanh network and of its linear twin (``memory_curves``),
+    on the same axes for every rho and H."""
+    from matplotlib.figure import Figure
+
+    from rnnlib.book.figures import COLORS
+
+    from rnnlib.theory.recurrence import memory_curves
+
+    m = memory_curves(rho, H, **kwargs)
+    n = np.arange(len(m["tanh"]))
+    fig = Figure(figsize=(6.4, 3.2))                          # no pyplot, no layout engine: cheaper frames
+    ax = fig.add_axes((0.1, 0.3, 0.86, 0.6))
+    ax.plot(n, m["tanh"], ".-", color=COLORS["blue"], label=f"tanh network: capacity {m['tanh'].sum():.1f}")
+    if m["linear"] is None:                                   # rho > 1: the linear twin grows without bound
+        ax.plot([], [], "--", color=COLORS["grey"], label="same weights, no tanh: grows without bound")
+    else:
+        ax.plot(n, m["linear"], "--", color=COLORS["grey"],
+                label=f"same weights, no tanh: capacity {m['linear'].sum():.1f}")
+    ax.set(xlim=(0, n[-1]), ylim=(-0.03, 1.05), xlabel="delay n (steps back)", ylabel="m(n)",
+           title=f"H = {H} units, ρ = {rho:g}: how much of $u_{{t-n}}$ a linear read-out of $h_t$ recovers")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, fontsize=8)
+    return fig
+
+
+# --- chapter 5 ---
+
+def plot_cell_paths(direct, every, *, b_f: float, ax=None, ylim=(1e-36, 1e4), title: str | None = None):
+    """An LSTM cell's ``||dc_T/dc_0||_2`` against the number of steps back ``T`` (chapter 5): along the direct path
+    (``direct``, from ``connectivity.cell_path_norms(..., paths="direct")``), along every path (``every``, with
+    ``paths="all"``), and dotted ``sigma(b_f)^T``, the direct path if every forget gate sat at ``sigma(b_f)``. The
+    axes are fixed (``ylim``; values below it are drawn at its floor), so that the frames of an explorer compare.
+    Returns the Figure."""
+    import matplotlib.pyplot as plt
+
+    from rnnlib.book.figures import COLORS
+
+    direct, every = array("direct", direct), array("every", every)
+    b_f = number("b_f", b_f)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.4, 3.0), layout="constrained")
+    T = np.arange(len(direct))
+    floor = ylim[0]
+    ax.semilogy(T, np.maximum(every, floor), color=COLORS["red"], lw=3.5, alpha=0.5,
+                label="all paths")       # wide and under: visible where the two coincide
+    ax.semilogy(T, np.maximum(direct, floor), color=COLORS["blue"], label="direct path only")
+    ax.semilogy(T, np.maximum((1 / (1 + math.exp(-b_f))) ** T, floor), ":", color=COLORS["blue"], lw=1,
+                label=r"$\sigma(b_f)^T$")
+    ax.axhline(1.0, color=COLORS["black"], lw=0.6, ls="--", label="norm 1")
+    ax.set(xlabel="steps back $T$", ylabel=r"$\|\partial c_T / \partial c_0\|_2$", xlim=(0, T[-1]), ylim=ylim)
+    ax.yaxis.set_major_locator(plt.LogLocator(numticks=6))        # few tick labels: a fast interactive frame
+    ax.yaxis.set_minor_locator(plt.NullLocator())
+    if title:
+        ax.set_title(title, fontsize=10)
+    ax.legend(loc="lower left", fontsize=8)
+    return ax.figure

@@ -45,7 +45,7 @@ from rnnlib.device import numpy_rng
 __all__ = ["run_recurrence", "elman_update", "random_weights", "autonomous_map", "trajectory", "map_jacobian",
            "FixedPoint", "fixed_point_iteration", "newton_step", "newton_fixed_point", "find_fixed_points",
            "lyapunov_exponent", "lyapunov_sweep", "attractor", "scalar_fixed_points", "memory_function",
-           "leading_plane", "leading_eigenvalue", "first_network", "regimes", "regime_kinds"]
+           "leading_plane", "leading_eigenvalue", "first_network", "regimes", "regime_kinds", "memory_curves"]
 
 
 # --- the generic recurrence ------------------------------------------------------------------------
@@ -439,3 +439,23 @@ def regimes(W, scales, b=None, *, seed: int = 0) -> list[dict]:
     scales = np.atleast_1d(array("scales", scales, what="a list of finite weight scales", complex_ok=False))
     h0 = numpy_rng(seed).uniform(-1, 1, W.shape[0])
     return [attractor(g * W, b, h0, burn_in=300, lyap_steps=300) for g in scales]
+
+
+def memory_curves(rho: float, H: int = 32, *, input_scale: float = 0.5, steps: int = 300, batch: int = 40,
+                  max_delay: int = 40, seed: int = 1) -> dict:
+    """Chapter 1's memory function m(n), n = 0..max_delay, of a random H-unit Elman network with spectral
+    radius ``rho`` (``random_weights(H, rho, seed=seed, exact_radius=True)``, input weights N(0, input_scale^2),
+    no bias) driven by random +-1 inputs, and of its linear twin (the same weights without the tanh,
+    h_t = W_hh h_{t-1} + W_xh u_t). Returns ``{"tanh": m, "linear": m}``, with ``"linear": None`` for rho > 1,
+    where the linear twin grows without bound; the first 20 steps are skipped."""
+    rho, H = positive("rho", rho), positive("H", H, integer=True)
+    rng = numpy_rng(0)
+    u = rng.choice([-1.0, 1.0], size=(steps, batch))
+    theta = {"W_hh": random_weights(H, rho, seed=seed, exact_radius=True),
+             "W_xh": rng.normal(0.0, input_scale, (H, 1)), "b_h": np.zeros(H)}
+    linear = lambda h, u_t, th: h @ th["W_hh"].T + u_t @ th["W_xh"].T        # the Elman F without tanh
+    out = {"linear": None}
+    for name, F in (("tanh", elman_update), ("linear", linear))[:1 if rho > 1 else 2]:
+        h = run_recurrence(F, np.zeros((batch, H)), u[:, :, None], theta)[1:]
+        out[name] = memory_function(h[20:], u[20:], max_delay=max_delay)
+    return out
