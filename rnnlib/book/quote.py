@@ -10,7 +10,27 @@ value is still returned, so the cell runs the same.
 """
 from __future__ import annotations
 
+import math
+import re
+
 __all__ = ["quote"]
+
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def _readable(text: str, value, fmt: str | None) -> str:
+    """How a number reads in a sentence: ``5.4e-06`` as ``5.4 × 10⁻⁶``; thousands separated by a narrow space
+    (a comma would turn 1,695 into a pair); a float of a million or more without a format in scientific form."""
+    if fmt is None and isinstance(value, float) and math.isfinite(value) and value != 0 and abs(value) >= 1e6:
+        text = format(value, ".3g")
+    if fmt and "," in fmt:
+        text = text.replace(",", "\u202f")
+
+    def power(m):                                   # mantissa e[+-]exponent -> mantissa × 10^exponent
+        exponent = ("-" if m.group(2) == "-" else "") + m.group(3)
+        return f"{m.group(1)} × 10" + exponent.translate(_SUPERSCRIPT)
+
+    return re.sub(r"(\d(?:\.\d+)?)e([+-])0*(\d+)", power, text)
 
 
 class _Text:
@@ -36,6 +56,7 @@ def quote(name: str, value, fmt: str | None = None):
         text = format(value, fmt) if fmt else str(value)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"fmt {fmt!r} cannot format {value!r} ({type(value).__name__}): {exc}") from None
+    text = _readable(text, value, fmt)
     try:
         from myst_nb import glue
     except ImportError:   # no myst-nb: nothing to glue into, the value is still returned

@@ -285,7 +285,7 @@ def plot_backprop_norms(spectral_radius: float = 1.1, activation: str = "tanh", 
     ax = fig.add_axes((0.1, 0.16, 0.56, 0.72))
     ax.axhline(1.0, color=COLORS["grey"], lw=0.8)
     ax.semilogy(k, np.clip(pascanu_bound(net["W"], T, activation=activation), *ylim), "--", color=COLORS["grey"],
-                label=f"Pascanu's bound $\\eta^{{T-k}}$,\n$\\eta = \\gamma\\,\\sigma_{{\\max}}$ = {e:.2f}")
+                label=f"Pascanu's bound $\\eta^{{T-k}}$ (cut at $10^{{{np.log10(ylim[1]):.0f}}}$),\n$\\eta = \\gamma\\,\\sigma_{{\\max}}$ = {e:.2f}")
     ax.semilogy(k, np.clip(net["norms"], *ylim), color=COLORS["blue"], lw=2, label=r"measured $\|\partial E_T/\partial x_k\|$")
     n0 = net["norms"][0]
     ax.set(xlim=(0, 100), ylim=ylim, xlabel="step k (the loss is at step T)", ylabel="gradient norm",
@@ -297,8 +297,9 @@ def plot_backprop_norms(spectral_radius: float = 1.1, activation: str = "tanh", 
 
 
 def figure_remedies(lam: float = 0.99, rho: float = 0.0):
-    """The chapter's interactive figure: E[h^2] and the sensitivity against lam for one input correlation rho,
-    without and with gamma normalisation and the exp parametrisation, marked at ``lam``. Returns the Figure."""
+    """The chapter's interactive figure: E[h^2] and the sensitivity E[(d_lam h)^2] against lam for one input
+    correlation ``rho`` (the book's xi), without and with the zeta normalisation and the exp parametrisation,
+    marked at ``lam``. Returns the Figure."""
     import matplotlib.pyplot as plt
 
     from rnnlib.book.figures import COLORS

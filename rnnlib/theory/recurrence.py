@@ -196,15 +196,15 @@ def fixed_point_iteration(W, b, h0, *, max_iter: int = 10_000, tol: float = 1e-1
 
 
 def newton_step(h, W, b) -> np.ndarray:
-    """One Newton step on G(h) = h - tanh(W h + b) = 0 (column-vector math, h of shape (n,)):
+    """One Newton step on R(h) = h - tanh(W h + b) = 0 (column-vector math, h of shape (n,)):
 
     h_new = h - (I - diag(1 - tanh(W h + b)^2) W)^{-1} (h - tanh(W h + b)).
     """
     W, b = _check_Wb(W, b)
     h = _state("h", h, W.shape[0])
     phi = np.tanh(W @ h + b)
-    dG = np.eye(len(h)) - (1.0 - phi ** 2)[:, None] * W     # dG/dh = I - dPhi/dh
-    return h - np.linalg.solve(dG, h - phi)
+    dR = np.eye(len(h)) - (1.0 - phi ** 2)[:, None] * W     # dR/dh = I - dPhi/dh
+    return h - np.linalg.solve(dR, h - phi)
 
 
 def newton_fixed_point(W, b, h0, *, max_iter: int = 50, tol: float = 1e-12) -> FixedPoint:
@@ -216,7 +216,7 @@ def newton_fixed_point(W, b, h0, *, max_iter: int = 50, tol: float = 1e-12) -> F
     for k in range(1, max_iter + 1):
         try:
             h_new = newton_step(h, W, b)
-        except np.linalg.LinAlgError:              # singular dG: give up from this start
+        except np.linalg.LinAlgError:              # singular dR/dh: give up from this start
             return _fixed_point(W, b, h, False, k)
         if not np.all(np.isfinite(h_new)):
             return _fixed_point(W, b, h, False, k)
