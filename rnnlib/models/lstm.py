@@ -251,6 +251,18 @@ class _Sequence(nn.Module):
     def _check_h0(self, name: str, h, u: torch.Tensor):
         return check_state(name, h, (u.shape[1], self.cell.n_hidden), u.dtype)
 
+    def _replay(self, u: torch.Tensor, state, keys: tuple, next_state) -> dict:
+        """Run the cell over ``u`` without gradient, collecting ``gate_values`` under ``keys`` as (T, B, H) tensors;
+        ``next_state(values)`` is the state the next step starts from."""
+        out = {k: [] for k in keys}
+        with torch.no_grad():
+            for t in range(u.shape[0]):
+                v = self.cell.gate_values(u[t], state)
+                state = next_state(v)
+                for k in keys:
+                    out[k].append(v[k])
+        return {k: torch.stack(v) for k, v in out.items()}
+
     def _check_pair(self, state, u: torch.Tensor):
         """The LSTM's initial state: a pair (h, c), each (B, H), or None (zeros)."""
         if state is None:
@@ -297,15 +309,7 @@ class LSTM(_Sequence):
     def gate_trajectory(self, u: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor] | None = None) -> dict:
         """Every gate over a whole sequence: dict of ``(T, B, H)`` tensors i, f, g, o, c, h (no gradient)."""
         u = self._check_sequence(u)
-        h, c = self._check_pair(state, u)
-        out = {k: [] for k in ("i", "f", "g", "o", "c", "h")}
-        with torch.no_grad():
-            for t in range(u.shape[0]):
-                v = self.cell.gate_values(u[t], (h, c))
-                h, c = v["h"], v["c"]
-                for k in out:
-                    out[k].append(v[k])
-        return {k: torch.stack(v) for k, v in out.items()}
+        return self._replay(u, self._check_pair(state, u), ("i", "f", "g", "o", "c", "h"), lambda v: (v["h"], v["c"]))
 
     @classmethod
     def from_torch(cls, module: nn.LSTM, head: nn.Linear | None = None, *, readout: str = "last") -> "LSTM":
@@ -338,14 +342,7 @@ class GRU(_Sequence):
         """Every gate over a whole sequence: dict of ``(T, B, H)`` tensors r, z, n, h (no gradient)."""
         u = self._check_sequence(u)
         h = self.cell.init_state(u[0]) if h0 is None else self._check_h0("h0", h0, u)
-        out = {k: [] for k in ("r", "z", "n", "h")}
-        with torch.no_grad():
-            for t in range(u.shape[0]):
-                v = self.cell.gate_values(u[t], h)
-                h = v["h"]
-                for k in out:
-                    out[k].append(v[k])
-        return {k: torch.stack(v) for k, v in out.items()}
+        return self._replay(u, h, ("r", "z", "n", "h"), lambda v: v["h"])
 
     @classmethod
     def from_torch(cls, module: nn.GRU, head: nn.Linear | None = None, *, readout: str = "last") -> "GRU":
