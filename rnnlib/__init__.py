@@ -23,7 +23,7 @@ import inspect
 
 from rnnlib.device import describe, device, seed_everything
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 PACKAGES = ("book", "models", "tasks", "theory", "remedies", "sweeps", "check", "train")
 
 __all__ = ["device", "seed_everything", "describe", "show_source", *PACKAGES]

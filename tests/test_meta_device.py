@@ -313,9 +313,11 @@ def test_cli_refuses_a_shipped_file_with_a_seed_offset(data_dir, monkeypatch, tm
 
 def _fake_points(monkeypatch):
     """Replace every sweep's training by a stub, so ``run`` only assembles its file."""
-    from rnnlib.sweeps import gated_lag, lag_sweep, teacher, temporal_order
+    from rnnlib.sweeps import gated_lag, lag_sweep, pascanu_tasks, teacher, temporal_order
 
     monkeypatch.setattr(lag_sweep, "run_point", lambda **kw: {"device": str(kw["device"])})
+    monkeypatch.setattr(pascanu_tasks, "run_point", lambda **kw: {"device": str(kw["device"]), "success": {},
+                                                                  "seconds": 0.0})
     monkeypatch.setattr(temporal_order, "run_point", lambda **kw: {"device": str(kw["device"])})
     monkeypatch.setattr(temporal_order, "run_threshold", lambda **kw: {"device": str(kw["device"])})
     monkeypatch.setattr(temporal_order, "run_footnote4", lambda **kw: {"device": str(kw["device"])})
@@ -328,6 +330,7 @@ def _fake_points(monkeypatch):
 
 @pytest.mark.parametrize("sweep, default, given", [
     ("lag", "meta", "meta"), ("temporal-order", "meta", "meta"), ("gated-lag", "meta", "meta"),
+    ("temporal-order-long", "meta", "meta"), ("pascanu-tasks", "meta", "meta"),
     ("ncp-lag", "cpu", "meta"),                # trains on the CPU unless a device is passed
     ("teacher-student", "cpu", "cpu"),         # CPU only: a device is ignored
 ])

@@ -7,7 +7,8 @@ Run one with ``python -m rnnlib.sweeps <name>`` (``--list`` names them, ``--quic
 * ``cli``: the command line
 * ``trainer``: ``train_ensemble``, many networks each with its own update rule, at once (chapter 4)
 * ``lag_sweep``: success against lag of a tanh RNN (chapters 1, 3)
-* ``temporal_order``: Pascanu et al.'s Fig. 7 at CPU scale (chapter 4)
+* ``temporal_order``: Pascanu et al.'s Fig. 7 at CPU scale, and at lengths 50 and 100 (chapter 4)
+* ``pascanu_tasks``: Pascanu et al.'s six pathological problems (chapter 4)
 * ``gated_lag``: gated and orthogonal RNNs on long-range tasks (chapter 5)
 * ``forgetting``: the price of remembering (chapter 5)
 * ``teacher``: the LRU's linear teacher-student experiments (chapter 6)
@@ -20,6 +21,6 @@ from rnnlib.sweeps.results import DATA_DIR, SWEEPS, load, shipped
 
 from rnnlib._lazy import lazy_modules
 
-__getattr__, __dir__ = lazy_modules(__name__, ('results', 'cli', 'trainer', 'lag_sweep', 'temporal_order', 'gated_lag', 'forgetting', 'teacher', 'ncp_memory', 'plots'))
+__getattr__, __dir__ = lazy_modules(__name__, ('results', 'cli', 'trainer', 'lag_sweep', 'temporal_order', 'pascanu_tasks', 'gated_lag', 'forgetting', 'teacher', 'ncp_memory', 'plots'))
 
 __all__ = ['DATA_DIR', 'SWEEPS', 'load', 'shipped']

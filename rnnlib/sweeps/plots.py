@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 from rnnlib.sweeps.gated_lag import LABELS, TASK_LABELS, _length_label, summarize
 from rnnlib.sweeps.lag_sweep import table
+from rnnlib.sweeps.pascanu_tasks import TITLES as TASK_TITLES
 from rnnlib.sweeps.temporal_order import INIT_TITLES, STYLE, success_table
 
 
@@ -45,6 +46,86 @@ def plot_temporal_order(data: dict):
         ax.set(title=INIT_TITLES[init], xlabel="sequence length L", xticks=lengths, ylim=(-5, 105))
     axes[0].set_ylabel(f"success rate (%) over {n} seeds")
     axes[-1].legend(fontsize=7, loc="center right")
+    return fig
+
+
+def plot_fig7_long(short: dict, long: dict):
+    """Fig. 7 over both budgets: success rate against length, one panel per initialisation; lengths 10-30
+    from the short grid (solid markers, its budget) and 50-100 from the long one (open markers, its budget)."""
+    from rnnlib.book.figures import COLORS, fig_axes
+
+    t_short, t_long = success_table(short), success_table(long)
+    inits = [i for i in t_short if i in t_long] + [i for i in t_long if i not in t_short]
+    fig, axes = fig_axes(1, len(inits), width=10, height=3.2, sharey=True)
+    axes = np.atleast_1d(axes)
+    for ax, init in zip(axes, inits):
+        methods = list(dict.fromkeys(list(t_short.get(init, {})) + list(t_long.get(init, {}))))
+        for k, m in enumerate(methods):
+            col, mk, ls = STYLE[m]
+            jitter = 1 + (k - 1.5) * 0.012                         # a multiplicative nudge on the log axis
+            for table, data, fill in ((t_short, short, True), (t_long, long, False)):
+                rates = table.get(init, {}).get(m)
+                if rates is None:
+                    continue
+                L = np.array([c["length"] for c in data["cells"] if c["init"] == init]) * jitter
+                ax.plot(L, 100 * np.array(rates), marker=mk, ls=ls, color=COLORS[col], mfc=COLORS[col] if fill else "white",
+                        label=m if table is t_long or m not in t_long.get(init, {}) else None)
+        ax.axvspan(40, 125, color=COLORS["grey"], alpha=0.1, lw=0)
+        ax.set_xscale("log")
+        ax.set(title=INIT_TITLES[init], xlabel="sequence length L (log scale)", ylim=(-5, 105), xlim=(8.5, 125))
+        ax.set_xticks([10, 15, 20, 30, 50, 100], ["10", "15", "20", "30", "50", "100"])
+        ax.minorticks_off()
+    axes[0].set_ylabel(f"success rate (%) over {long['grid']['seeds']} seeds")
+    for ax in axes:
+        ax.text(0.985, 0.42, f"up to {long['grid']['steps']:,}\nupdates".replace(",", "\u202f"),
+                transform=ax.transAxes, ha="right", va="center", fontsize=7, color=COLORS["black"])
+        ax.text(0.03, 0.42, f"up to {short['grid']['steps']:,} updates".replace(",", "\u202f"),
+                transform=ax.transAxes, ha="left", va="center", fontsize=7, color=COLORS["black"])
+    axes[-1].legend(fontsize=7, loc="upper right")
+    return fig
+
+
+def plot_pascanu_tasks(data: dict):
+    """The six problems: per task (panel) and method (colour), the error on fresh sequences against updates,
+    one line per seed, at the longer of the task's lengths (solid) and the shorter (dotted)."""
+    import matplotlib.pyplot as plt
+
+    from rnnlib.book.figures import COLORS, fig_axes
+
+    tasks = list(dict.fromkeys(c["task"] for c in data["cells"]))
+    ncol = 4
+    nrow = -(-len(tasks) // ncol)
+    fig, axes = fig_axes(nrow, ncol, width=10, height=2.6 * nrow, sharex=True, sharey=True)
+    axes = np.atleast_1d(axes).ravel()
+    for ax, task in zip(axes, tasks):
+        cells = sorted((c for c in data["cells"] if c["task"] == task), key=lambda c: c["length"])
+        cells = cells[-2:]
+        for c, ls, lw in zip(cells, (":", "-") if len(cells) == 2 else ("-",), (0.8, 1.0)):
+            steps = np.array(c["eval_steps"])
+            for m in data["grid"]["methods"]:
+                col = COLORS[STYLE[m][0]]
+                for j, r in enumerate(q for q in c["runs"] if q["method"] == m):
+                    e = np.array([np.nan if v is None else v for v in r["error_trace"]], float)
+                    ax.plot(steps[:len(e)], 100 * e, ls=ls, lw=lw, color=col, alpha=0.7,
+                            label=m if (j == 0 and c is cells[-1]) else None)
+        ax.axhline(1, color=COLORS["green"], ls="--", lw=0.8)
+        lengths = " (dotted), ".join(str(c["length"]) for c in cells) + (" (solid)" if len(cells) == 2 else "")
+        ax.set_title(f"{TASK_TITLES[task]}\nL = {lengths}", fontsize=8.5)
+        ax.set_ylim(-3, 103)
+    handles, labels = axes[0].get_legend_handles_labels()
+    handles.append(plt.Line2D([], [], color=COLORS["green"], ls="--", lw=0.8))
+    labels.append("solved: 1 % error")
+    for ax in axes[len(tasks):]:
+        ax.axis("off")
+    if len(tasks) < len(axes):        # the legend in the free panel
+        axes[len(tasks)].legend(handles, labels, loc="center", fontsize=8,
+                                title=f"one line per seed ({data['grid']['seeds']})", title_fontsize=8)
+    else:
+        axes[0].legend(handles, labels, fontsize=7, loc="lower left")
+    for ax in axes[(nrow - 1) * ncol:]:
+        ax.set_xlabel("update")
+    for ax in axes[::ncol]:
+        ax.set_ylabel("error (%) on fresh sequences")
     return fig
 
 

@@ -21,6 +21,8 @@ DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 SWEEPS: dict[str, str] = {
     "lag": "rnnlib.sweeps.lag_sweep:run",  # chapter 3
     "temporal-order": "rnnlib.sweeps.temporal_order:run",  # chapter 4
+    "temporal-order-long": "rnnlib.sweeps.temporal_order:run_long",  # chapter 4
+    "pascanu-tasks": "rnnlib.sweeps.pascanu_tasks:run",  # chapter 4
     "teacher-student": "rnnlib.sweeps.teacher:run",  # chapter 6
     "gated-lag": "rnnlib.sweeps.gated_lag:run",  # chapter 5
     "ncp-lag": "rnnlib.sweeps.ncp_memory:run",  # chapter 7

@@ -24,7 +24,7 @@ from rnnlib._validate import one_of, positive
 from rnnlib.remedies.clip import INITS
 from rnnlib.device import device as default_device
 from rnnlib.remedies.clip import pascanu_ensemble
-from rnnlib.sweeps.trainer import METHODS, Method, train_ensemble
+from rnnlib.sweeps.trainer import BLOCK, METHODS, Method, chosen_seeds, rounded as _round, train_cell, train_ensemble
 from rnnlib.tasks.pathological import TemporalOrder
 
 NAME = "temporal_order"
@@ -34,11 +34,6 @@ QUICK = {"inits": ("smart_tanh",), "lengths": (10, 15), "seeds": 2,
          "methods": ("MSGD", "MSGD-C", "MSGD-CR", "Adam-C"), "steps": 300}
 SETTINGS = {"n_hidden": 50, "batch_size": 20, "eval_every": 100, "eval_size": 2000, "screen_size": 200,
             "solve_threshold": 0.01}
-BLOCK = 100  # gradient-norm summaries are kept per block of this many updates
-
-
-def _round(x, digits=4):
-    return [None if (v is None or not np.isfinite(v)) else float(f"{v:.{digits}g}") for v in x]
 
 
 def run_point(*, init: str = "smart_tanh", length: int = 10, seeds: int = GRID["seeds"],
@@ -54,38 +49,11 @@ def run_point(*, init: str = "smart_tanh", length: int = 10, seeds: int = GRID["
     seeds = positive("seeds", seeds, integer=True)
     for m in methods:
         one_of("methods", m, METHODS)
-    chosen = list(range(seeds)) if only_seeds is None else [int(s) for s in only_seeds]
-    if not chosen or any(s < 0 or s >= seeds for s in chosen):
-        raise ValueError(f"only_seeds must be a non-empty subset of range({seeds}), got {only_seeds!r}")
+    chosen = chosen_seeds(seeds, only_seeds)
     dev = device or default_device()
-    task = TemporalOrder(length)
-    names = [m for m in methods for _ in chosen]
-    seed_of = [s for _ in methods for s in chosen]
-    ens = pascanu_ensemble(task, init, seed_of, n_hidden=SETTINGS["n_hidden"], device=dev)
-    t0, c0 = time.perf_counter(), time.process_time()
-    res = train_ensemble(ens, task, [METHODS[n] for n in names], seed_of, n_batches=seeds, steps=steps,
-                         batch_size=SETTINGS["batch_size"], eval_every=SETTINGS["eval_every"],
-                         eval_size=SETTINGS["eval_size"], screen_size=SETTINGS["screen_size"],
-                         solve_threshold=SETTINGS["solve_threshold"], seed=1000 + length, progress=progress,
-                         device=dev)
-    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-    runs = []
-    n = res.grad_norms.shape[0]
-    for i, (name, s) in enumerate(zip(names, seed_of)):
-        gn = res.grad_norms[:, i].astype(float)
-        blocks = [gn[k:k + BLOCK] for k in range(0, n, BLOCK)]
-        blocks = [b[np.isfinite(b)] for b in blocks]
-        runs.append({
-            "method": name, "seed": s, "status": res.status[i], "solved_at": res.solved_at[i],
-            "diverged_at": res.diverged_at[i], "final_error": _round([res.final_error[i]])[0],
-            "guard_count": res.guard_count[i],
-            "error_trace": _round(res.evals[:, i]),
-            "norm_median": _round([float(np.median(b)) if b.size else np.nan for b in blocks]),
-            "norm_max": _round([float(np.max(b)) if b.size else np.nan for b in blocks]),
-        })
-    success = {m: float(np.mean([r["status"] == "solved" for r in runs if r["method"] == m])) for m in methods}
-    out = {"init": init, "length": length, "seeds": seeds, "steps": steps, "eval_steps": res.eval_steps,
-           "success": success, "runs": runs, "seconds": round(wall, 2), "cpu_seconds": round(cpu, 2)}
+    cell, res = train_cell(TemporalOrder(length), init, methods, chosen, n_batches=seeds, steps=steps,
+                           settings=SETTINGS, seed=1000 + length, device=dev, progress=progress)
+    out = {"init": init, "length": length, "seeds": seeds, **cell}
     if traces:
         out["result"] = res
     return out
@@ -117,13 +85,6 @@ def average_norm_probe(*, init: str = "smart_tanh", length: int = 20, lr: float 
     return float(np.nanmean(res.grad_norms))
 
 
-def _subset(seeds, only_seeds):
-    chosen = list(range(seeds)) if only_seeds is None else [int(s) for s in only_seeds]
-    if not chosen or any(s < 0 or s >= seeds for s in chosen):
-        raise ValueError(f"only_seeds must be a non-empty subset of range({seeds}), got {only_seeds!r}")
-    return chosen
-
-
 def _train_kw():
     return {k: SETTINGS[k] for k in ("batch_size", "eval_every", "eval_size", "screen_size", "solve_threshold")}
 
@@ -138,7 +99,7 @@ def run_threshold(*, seeds: int = THRESHOLD["seeds"], multipliers=THRESHOLD["mul
     stays far below the others'); averaging over several seeds makes the threshold robust to such a draw.
     """
     c = THRESHOLD
-    chosen = _subset(seeds, only_seeds)
+    chosen = chosen_seeds(seeds, only_seeds)
     probe_seeds = [int(s) for s in probe_seeds]
     if not probe_seeds:
         raise ValueError("probe_seeds must name at least one seed")
@@ -164,7 +125,7 @@ def run_footnote4(*, seeds: int = FOOTNOTE4["seeds"], steps: int = FOOTNOTE4["st
                   traces: bool = False, device=None, progress: bool | None = None) -> dict:
     """The regulariser without clipping (MSGD-R) against with clipping (MSGD-CR), same seeds and data."""
     c = FOOTNOTE4
-    chosen = _subset(seeds, only_seeds)
+    chosen = chosen_seeds(seeds, only_seeds)
     task = TemporalOrder(c["length"])
     names = ("MSGD-R", "MSGD-CR")
     rules = {"MSGD-R": Method("sgd", c["lr"], alpha=c["alpha"]), "MSGD-CR": Method("sgd", c["lr"], 1.0, c["alpha"])}
@@ -183,34 +144,62 @@ def run_footnote4(*, seeds: int = FOOTNOTE4["seeds"], steps: int = FOOTNOTE4["st
 
 def run(out_dir=None, *, quick: bool = False, device=None, progress: bool = True) -> Path:
     """Run the whole grid and write ``<out_dir>/temporal_order.json``."""
+    def extras(device):
+        out = {"threshold": run_threshold(seeds=2 if quick else THRESHOLD["seeds"],
+                                          steps=200 if quick else THRESHOLD["steps"], device=device,
+                                          progress=progress),
+               "footnote4": run_footnote4(seeds=2 if quick else FOOTNOTE4["seeds"],
+                                          steps=200 if quick else FOOTNOTE4["steps"], device=device,
+                                          progress=progress)}
+        if progress:
+            print("threshold x average norm:", dict(zip(out["threshold"]["multipliers"], out["threshold"]["success"])))
+            print("footnote 4:", out["footnote4"]["success"], flush=True)
+        return out
+
+    return _run_grid(QUICK if quick else GRID, NAME, out_dir, quick=quick, device=device, progress=progress,
+                     extras=extras)
+
+
+# --- Fig. 7 at the paper's lengths: a longer budget, the three methods the issue of clipping is about ---------
+LONG = {"cells": (("smart_tanh", 50), ("smart_tanh", 100), ("basic_tanh", 50), ("basic_tanh", 100),
+                  ("sigmoid", 50)),
+        "seeds": 5, "methods": ("MSGD-C", "MSGD-CR", "Adam-C"), "steps": 15_000}
+LONG_QUICK = {"cells": (("smart_tanh", 50),), "seeds": 2, "methods": ("MSGD-C", "MSGD-CR"), "steps": 300}
+LONG_NAME = "temporal_order_long"
+
+
+def run_long(out_dir=None, *, quick: bool = False, device=None, progress: bool = True) -> Path:
+    """Fig. 7 at lengths 50 and 100 (``LONG``; the sigmoid init at 50 only) with a budget of ``LONG["steps"]``
+    updates, without plain MSGD (which solved nothing at L = 30 already); writes
+    ``<out_dir>/temporal_order_long.json``. A cell is recomputed by ``run_point(init=..., length=...,
+    methods=LONG["methods"], steps=LONG["steps"])``; the settings are those of the short grid."""
+    return _run_grid(LONG_QUICK if quick else LONG, LONG_NAME, out_dir, quick=quick, device=device,
+                     progress=progress)
+
+
+def _run_grid(grid: dict, name: str, out_dir, *, quick: bool, device, progress: bool, extras=None) -> Path:
     from rnnlib.sweeps.results import DATA_DIR, metadata, write_json
 
-    grid = QUICK if quick else GRID
     device = torch.device(device) if device is not None else default_device()   # one device for every part
     t0, c0 = time.perf_counter(), time.process_time()
     cells = []
-    for init in grid["inits"]:
-        for length in grid["lengths"]:
-            cell = run_point(init=init, length=length, seeds=grid["seeds"], methods=grid["methods"],
-                             steps=grid["steps"], device=device, progress=progress)
-            cells.append(cell)
-            if progress:
-                rates = ", ".join(f"{m} {v:.0%}" for m, v in cell["success"].items())
-                print(f"{init:10s} L={length:3d}: {rates}  ({cell['seconds']:.0f} s)", flush=True)
-    extras = {"threshold": run_threshold(seeds=2 if quick else THRESHOLD["seeds"],
-                                         steps=200 if quick else THRESHOLD["steps"], device=device, progress=progress),
-              "footnote4": run_footnote4(seeds=2 if quick else FOOTNOTE4["seeds"],
-                                         steps=200 if quick else FOOTNOTE4["steps"], device=device, progress=progress)}
-    if progress:
-        print("threshold x average norm:", dict(zip(extras["threshold"]["multipliers"], extras["threshold"]["success"])))
-        print("footnote 4:", extras["footnote4"]["success"], flush=True)
-    payload = {"meta": metadata(device=device, sweep=NAME, quick=quick, seconds=round(time.perf_counter() - t0, 1),
+    pairs = grid["cells"] if "cells" in grid else [(i, L) for i in grid["inits"] for L in grid["lengths"]]
+    for init, length in pairs:
+        cell = run_point(init=init, length=length, seeds=grid["seeds"], methods=grid["methods"],
+                         steps=grid["steps"], device=device, progress=progress)
+        cells.append(cell)
+        if progress:
+            rates = ", ".join(f"{m} {v:.0%}" for m, v in cell["success"].items())
+            print(f"{init:10s} L={length:3d}: {rates}  ({cell['seconds']:.0f} s)", flush=True)
+    more = extras(device) if extras else {}
+    payload = {"meta": metadata(device=device, sweep=name, quick=quick, seconds=round(time.perf_counter() - t0, 1),
                                 cpu_seconds=round(time.process_time() - c0, 1), threads=torch.get_num_threads()),
-               "grid": {k: list(v) if isinstance(v, tuple) else v for k, v in grid.items()},
+               "grid": {k: ([list(x) if isinstance(x, tuple) else x for x in v] if isinstance(v, tuple) else v)
+                        for k, v in grid.items()},
                "settings": {**SETTINGS, "block": BLOCK,
                             "methods": {m: METHODS[m].__dict__ for m in grid["methods"]}},
-               "cells": cells, **extras}
-    return write_json(Path(out_dir or DATA_DIR) / f"{NAME}.json", payload)
+               "cells": cells, **more}
+    return write_json(Path(out_dir or DATA_DIR) / f"{name}.json", payload)
 
 
 def success_table(data: dict) -> dict:
@@ -231,11 +220,14 @@ INIT_TITLES = {"sigmoid": "sigmoid", "basic_tanh": "basic tanh", "smart_tanh": "
 
 
 def success_markdown(data: dict) -> str:
-    """The success-rate table of a results file as Markdown (rows: init and method, columns: lengths)."""
-    lengths = data["grid"]["lengths"]
+    """The success-rate table of a results file as Markdown (rows: init and method, columns: lengths; a dash
+    where the grid has no such cell)."""
+    lengths = sorted({c["length"] for c in data["cells"]})
     lines = ["| init | method | " + " | ".join(f"L = {L}" for L in lengths) + " |",
              "|---|---|" + "---:|" * len(lengths)]
-    for init, row in success_table(data).items():
-        for m, rates in row.items():
-            lines.append(f"| {INIT_TITLES[init]} | {m} | " + " | ".join(f"{100 * v:.0f} %" for v in rates) + " |")
+    for init in dict.fromkeys(c["init"] for c in data["cells"]):
+        cells = {c["length"]: c for c in data["cells"] if c["init"] == init}
+        for m in data["grid"]["methods"]:
+            rates = [f"{100 * cells[L]['success'][m]:.0f} %" if L in cells else "–" for L in lengths]
+            lines.append(f"| {INIT_TITLES[init]} | {m} | " + " | ".join(rates) + " |")
     return "\n".join(lines)

@@ -5,6 +5,8 @@
 per network in a single run stays per member: the gradient norm that clipping uses, the NaN guard, Omega, the
 learning rate and the optimiser. Members that solve the task or diverge are dropped, so the rest run faster.
 ``tests/test_ensemble.py`` checks every member against ``ElmanRNN`` + autograd + ``rnnlib.remedies.clip``.
+``train_cell`` is one grid cell of the Pascanu sweeps (methods x seeds on one task, from one initialisation), with
+its JSON-ready summary.
 """
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ from tqdm.auto import tqdm
 from rnnlib._validate import one_of, positive
 from rnnlib.device import torch_generator
 from rnnlib.models.ensemble import ElmanEnsemble
-from rnnlib.remedies.clip import GUARD_MAX_NORM, GUARD_SHRINK
+from rnnlib.remedies.clip import GUARD_MAX_NORM, GUARD_SHRINK, pascanu_ensemble
 from rnnlib.remedies.regularizer import BOUND, omega_grad
 from rnnlib.train import _progress_enabled
 
@@ -256,3 +258,61 @@ def _split_targets(task, target: torch.Tensor, n_batches: int, batch_size: int) 
     if task.readout == "all":
         return target.view(target.shape[0], n_batches, batch_size, *target.shape[2:])
     return target.view(n_batches, batch_size, *target.shape[1:])
+
+
+# --- one grid cell of the Pascanu sweeps (temporal_order, pascanu_tasks) ----------------------------------
+
+BLOCK = 100  # gradient-norm summaries are kept per block of this many updates
+
+
+def rounded(x, digits: int = 4) -> list:
+    """Floats to ``digits`` significant digits for a results file (None for NaN and inf)."""
+    return [None if (v is None or not np.isfinite(v)) else float(f"{v:.{digits}g}") for v in x]
+
+
+def chosen_seeds(seeds: int, only_seeds) -> list:
+    """The seeds a cell trains: all of range(seeds), or the subset ``only_seeds``."""
+    chosen = list(range(seeds)) if only_seeds is None else [int(s) for s in only_seeds]
+    if not chosen or any(s < 0 or s >= seeds for s in chosen):
+        raise ValueError(f"only_seeds must be a non-empty subset of range({seeds}), got {only_seeds!r}")
+    return chosen
+
+
+def train_cell(task, init: str, methods, chosen, *, n_batches: int, steps: int, settings: dict, seed: int,
+               device=None, progress: bool | None = None) -> tuple[dict, EnsembleResult]:
+    """Train ``methods`` x ``chosen`` seeds on ``task`` from the paper's ``init`` as one ensemble.
+
+    Seed s gives every method the same initial weights and the same minibatches (batch s of ``n_batches`` per
+    update, drawn from the stream ``seed``). ``settings`` holds n_hidden, batch_size, eval_every, eval_size,
+    screen_size and solve_threshold. Returns the JSON-ready summary (per run: status, solving step, final error,
+    error trace and per-``BLOCK`` gradient-norm median and maximum; success rate per method; wall and CPU
+    seconds) and the ``EnsembleResult``."""
+    for m in methods:
+        one_of("methods", m, METHODS)
+    names = [m for m in methods for _ in chosen]
+    seed_of = [s for _ in methods for s in chosen]
+    ens = pascanu_ensemble(task, init, seed_of, n_hidden=settings["n_hidden"], device=device)
+    t0, c0 = time.perf_counter(), time.process_time()
+    res = train_ensemble(ens, task, [METHODS[n] for n in names], seed_of, n_batches=n_batches, steps=steps,
+                         batch_size=settings["batch_size"], eval_every=settings["eval_every"],
+                         eval_size=settings["eval_size"], screen_size=settings["screen_size"],
+                         solve_threshold=settings["solve_threshold"], seed=seed, progress=progress, device=device)
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    runs = []
+    n = res.grad_norms.shape[0]
+    for i, (name, s) in enumerate(zip(names, seed_of)):
+        gn = res.grad_norms[:, i].astype(float)
+        blocks = [gn[k:k + BLOCK] for k in range(0, n, BLOCK)]
+        blocks = [b[np.isfinite(b)] for b in blocks]
+        runs.append({
+            "method": name, "seed": s, "status": res.status[i], "solved_at": res.solved_at[i],
+            "diverged_at": res.diverged_at[i], "final_error": rounded([res.final_error[i]])[0],
+            "guard_count": res.guard_count[i],
+            "error_trace": rounded(res.evals[:, i]),
+            "norm_median": rounded([float(np.median(b)) if b.size else np.nan for b in blocks]),
+            "norm_max": rounded([float(np.max(b)) if b.size else np.nan for b in blocks]),
+        })
+    success = {m: float(np.mean([r["status"] == "solved" for r in runs if r["method"] == m])) for m in methods}
+    out = {"steps": steps, "eval_steps": res.eval_steps, "success": success, "runs": runs,
+           "seconds": round(wall, 2), "cpu_seconds": round(cpu, 2)}
+    return out, res
