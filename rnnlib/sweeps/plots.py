@@ -76,12 +76,10 @@ def plot_fig7_long(short: dict, long: dict):
         ax.set_xticks([10, 15, 20, 30, 50, 100], ["10", "15", "20", "30", "50", "100"])
         ax.minorticks_off()
     axes[0].set_ylabel(f"success rate (%) over {long['grid']['seeds']} seeds")
-    for ax in axes:
-        ax.text(0.985, 0.42, f"up to {long['grid']['steps']:,}\nupdates".replace(",", "\u202f"),
-                transform=ax.transAxes, ha="right", va="center", fontsize=7, color=COLORS["black"])
-        ax.text(0.03, 0.42, f"up to {short['grid']['steps']:,} updates".replace(",", "\u202f"),
-                transform=ax.transAxes, ha="left", va="center", fontsize=7, color=COLORS["black"])
-    axes[-1].legend(fontsize=7, loc="upper right")
+    n = lambda k: f"{k:,}".replace(",", "\u202f")
+    budgets = f"filled: up to {n(short['grid']['steps'])} updates\nopen, shaded: up to {n(long['grid']['steps'])}"
+    axes[0].legend(*axes[-1].get_legend_handles_labels(), fontsize=7, loc="center right", title=budgets,
+                   title_fontsize=7)
     return fig
 
 
