@@ -237,6 +237,19 @@ def test_ensemble(monkeypatch):
     _until_data(lambda: trainer.train_ensemble(cpu_ens, task, methods, [0, 1], device=META, **kw))
 
 
+@pytest.mark.parametrize("key", ["addition", "memorization_5bit", "random_permutation"])
+def test_six_task_cells_on_meta(key, monkeypatch):
+    """The other output kinds (a linear last step, a softmax at every step, 100 classes) reach the data-free end
+    on the meta device too, through the sweep's own cell (pascanu_tasks.run_point)."""
+    from rnnlib.sweeps import pascanu_tasks
+
+    monkeypatch.setattr(torch.fx.experimental._config, "meta_nonzero_assume_all_nonzero", True, raising=False)
+    monkeypatch.setitem(pascanu_tasks.SETTINGS, "eval_size", 8)
+    monkeypatch.setitem(pascanu_tasks.SETTINGS, "screen_size", 4)
+    monkeypatch.setitem(pascanu_tasks.SETTINGS, "n_hidden", 8)
+    _until_data(lambda: pascanu_tasks.run_point(task=key, length=10, seeds=2, steps=2, device=META, progress=False))
+
+
 # --- train() --------------------------------------------------------------------------------------------
 
 

@@ -122,6 +122,11 @@ def cell_of(data: dict, task: str, length: int) -> dict:
                      f"{[(c['task'], c['length']) for c in data['cells']]}")
 
 
+def solved_at(data: dict, task: str, length: int, method: str) -> list[int]:
+    """The updates at which the solved runs of one (task, length, method) succeeded, in seed order."""
+    return [r["solved_at"] for r in cell_of(data, task, length)["runs"] if r["method"] == method and r["solved_at"]]
+
+
 def summary(data: dict) -> list[dict]:
     """One row per (task, length, method): solved seeds, median updates to success, median final error."""
     rows = []
