@@ -151,3 +151,23 @@ def test_bad_input():
         PT.run_point(only_seeds=[7])
     with pytest.raises(ValueError, match="length"):
         PT.run_point(length=0)
+
+
+def test_figures_of_the_shipped_files():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from rnnlib.sweeps.plots import plot_fig7_long, plot_pascanu_tasks
+
+    fig = plot_fig7_long(results.load("temporal_order"), LONG)
+    assert [ax.get_title() for ax in fig.axes] == ["sigmoid", "basic tanh", "smart tanh"]
+    assert all(ax.get_xscale() == "log" for ax in fig.axes)
+    fig6 = plot_pascanu_tasks(TASKS)
+    drawn = [ax for ax in fig6.axes if ax.get_visible() and ax.axison]
+    assert len(drawn) == len({c["task"] for c in TASKS["cells"]})     # one panel per task, the legend in a free one
+    lines = sum(len(ax.get_lines()) for ax in drawn)
+    runs = sum(len(c["runs"]) for c in TASKS["cells"])
+    assert lines == runs + len(drawn)            # one line per run, plus the 1 % line in each panel
+    plt.close("all")

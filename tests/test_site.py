@@ -205,3 +205,16 @@ def test_page_within_the_size_budget(path):
         pytest.fail("the site is not built: run `make book` first")
     size_mb = report.page_bytes(path[:-len(".html")]) / 2**20
     assert size_mb <= report.BUDGET["page_mb"], f"{path}: {size_mb:.2f} MB, over the {report.BUDGET['page_mb']} MB budget"
+
+
+@pytest.mark.parametrize("path", toc_pages())
+def test_markdown_output_is_rendered(path):
+    """A cell that returns Markdown (``IPython.display.Markdown``, e.g. a results table) shows as a table, not as
+    its raw pipes: the build parses Markdown outputs with MyST (``nb_render_markdown_format``), not CommonMark."""
+    import re
+
+    if not (SITE / path).exists():
+        pytest.fail("the site is not built: run `make book` first")
+    text = re.sub(r"<[^>]+>", " ", (SITE / path).read_text())
+    raw = re.findall(r"\|\s*-{3,}:?\s*\|", text)
+    assert not raw, f"{path}: {len(raw)} Markdown table rule(s) left as raw text, e.g. {raw[0]!r}"

@@ -91,9 +91,9 @@ def plot_pascanu_tasks(data: dict):
     from rnnlib.book.figures import COLORS, fig_axes
 
     tasks = list(dict.fromkeys(c["task"] for c in data["cells"]))
-    ncol = 4
-    nrow = -(-len(tasks) // ncol)
-    fig, axes = fig_axes(nrow, ncol, width=10, height=2.6 * nrow, sharex=True, sharey=True)
+    ncol = 3
+    nrow = -(-(len(tasks) + 1) // ncol)                 # one panel more, for the legend
+    fig, axes = fig_axes(nrow, ncol, width=10, height=2.5 * nrow, sharex=True, sharey=True)
     axes = np.atleast_1d(axes).ravel()
     for ax, task in zip(axes, tasks):
         cells = sorted((c for c in data["cells"] if c["task"] == task), key=lambda c: c["length"])
@@ -120,8 +120,11 @@ def plot_pascanu_tasks(data: dict):
                                 title=f"one line per seed ({data['grid']['seeds']})", title_fontsize=8)
     else:
         axes[0].legend(handles, labels, fontsize=7, loc="lower left")
-    for ax in axes[(nrow - 1) * ncol:]:
-        ax.set_xlabel("update")
+    for k, ax in enumerate(axes[:len(tasks)]):
+        if k + ncol >= len(tasks):                    # nothing drawn below: label this panel's axis
+            ax.xaxis.set_tick_params(labelbottom=True)
+            ax.set_xlabel("update")
+        ax.xaxis.set_major_locator(plt.MaxNLocator(4))
     for ax in axes[::ncol]:
         ax.set_ylabel("error (%) on fresh sequences")
     return fig
