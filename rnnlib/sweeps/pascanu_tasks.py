@@ -153,7 +153,7 @@ def summary_markdown(data: dict) -> str:
         for m in methods:
             r = next(x for x in rows if x["task"] == c["task"] and x["length"] == c["length"] and x["method"] == m)
             at = f" ({r['median_updates']:,.0f})".replace(",", "\u202f") if r["solved"] else ""
-            err = f"{100 * r['median_error']:.0f} %" if r["median_error"] is not None else "–"
+            err = f"{100 * r['median_error']:.0f}\u00a0%" if r["median_error"] is not None else "–"
             cells.append(f"{r['solved']}/{r['runs']}{at}, {err}")
         lines.append(f"| {TITLES[c['task']]} | {c['length']} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
