@@ -76,9 +76,7 @@ def run_point(*, task: str = "temporal_order_3bit", length: int = 10, seeds: int
     tk = task_of(task, positive("length", length, integer=True))
     seeds = positive("seeds", seeds, integer=True)
     steps = positive("steps", steps, integer=True)
-    for m in methods:
-        one_of("methods", m, METHODS)
-    chosen = chosen_seeds(seeds, only_seeds)
+    chosen = chosen_seeds(seeds, only_seeds)           # train_cell checks the methods
     dev = device or default_device()
     cell, res = train_cell(tk, INIT, methods, chosen, n_batches=seeds, steps=steps, settings=SETTINGS,
                            seed=1000 + length, device=dev, progress=progress)
